@@ -1,0 +1,72 @@
+# Hotspot AAA — build, run and test.
+#
+#   make            build everything (installs Debian packages first if missing)
+#   make run        local PostgreSQL + FreeRADIUS with rlm_hotspot + hotspotd, demo tenant
+#   make test       lint, unit tests (ASan/UBSan), integration suites; "N passed, N failed"
+#   make test SUITE=name   one suite (its file name without extension)
+#   make lint       clang-format check + cppcheck
+#
+# Each folder adds its targets through its own fragment (*.mk), included below.
+
+SHELL      := /bin/bash
+ROOT       := $(CURDIR)
+BUILD      := $(ROOT)/build
+CC         ?= gcc
+VERSION    := $(shell cat $(ROOT)/VERSION 2>/dev/null || echo 0.0.0)
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2
+CFLAGS_BASE := -std=gnu11 -g -O2 $(WARN) -D_GNU_SOURCE -fPIC -I$(ROOT) \
+               -DHS_VERSION='"$(VERSION)"'
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+
+# FreeRADIUS: installed headers plus the ones Debian's package lacks
+# (fetched from the matching source package into build/fr-include).
+FR_INCLUDE := $(BUILD)/fr-include
+FR_STAMP   := $(FR_INCLUDE)/.stamp
+FR_CFLAGS  := -I$(FR_INCLUDE) -DNDEBUG
+FR_LIBDIR  := /usr/lib/freeradius
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+# Filled by the fragments.
+ALL_TARGETS :=
+TEST_SUITES :=
+LINT_SOURCES :=
+
+.PHONY: all deps run test lint bench sim clean distclean install
+all: deps
+
+include scripts/scripts.mk
+include common/common.mk
+include routeros/routeros.mk
+include radiusd-module/module.mk
+include api/api.mk
+include tests/tests.mk
+
+all: $(ALL_TARGETS)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(BUILD)
+	bash scripts/deps.sh
+	@touch $@
+
+$(FR_STAMP): scripts/fr-headers.sh $(DEPS_STAMP)
+	bash scripts/fr-headers.sh $(FR_INCLUDE)
+	@touch $@
+
+run: all
+	bash scripts/run.sh
+
+test: all
+	bash tests/run.sh $(if $(SUITE),--only $(SUITE)) $(TEST_SUITES)
+
+lint: $(DEPS_STAMP)
+	bash scripts/lint.sh $(sort $(LINT_SOURCES))
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf var
