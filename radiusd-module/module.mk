@@ -1,1 +1,35 @@
-# fragment
+# radiusd-module/: rlm_hotspot.so, the module the stock FreeRADIUS server
+# loads (the generated raddb puts $(BUILD) first in its libdir).
+#
+# FreeRADIUS's headers, the fetched ones included, come in through -isystem
+# so that our warnings stay strict for our code without failing on theirs.
+# The object depends on $(FR_STAMP): new headers (a server upgrade) rebuild it.
+
+RLM_HOTSPOT      := $(BUILD)/rlm_hotspot.so
+RLM_SRCS         := $(wildcard radiusd-module/*.c)
+RLM_HDRS         := $(wildcard radiusd-module/*.h)
+RLM_OBJS         := $(patsubst %.c,$(BUILD)/obj/%.o,$(RLM_SRCS))
+RLM_CFLAGS       := $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAGS))) \
+                    $(filter-out -I%,$(FR_CFLAGS)) -fvisibility=hidden
+# -z defs makes a misspelt server function a link error instead of a load
+# error; the libraries are the ones the server itself runs with.
+RLM_LDFLAGS      := -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -Wl,--as-needed \
+                    -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR)
+RLM_LDLIBS       := -lfreeradius-server -lfreeradius-radius -ltalloc
+
+ALL_TARGETS  += $(RLM_HOTSPOT)
+TEST_SUITES  += tests/integration/radius_skeleton.sh
+LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
+
+# The server's version is read when compiling (not when make starts), since
+# "make" may be what installs the server.
+$(BUILD)/obj/radiusd-module/%.o: radiusd-module/%.c radiusd-module/fr-server-version.sh $(FR_STAMP)
+	@mkdir -p $(@D)
+	frv=$$(bash radiusd-module/fr-server-version.sh) && \
+	$(CC) $(CFLAGS_BASE) $(RLM_CFLAGS) -DHS_FR_SERVER_VERSION=$$frv -MMD -MP -c $< -o $@
+
+$(RLM_HOTSPOT): $(RLM_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(RLM_LDFLAGS) -o $@ $^ $(RLM_LDLIBS)
+
+-include $(RLM_OBJS:.o=.d)

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	build-essential pkg-config dpkg-dev xz-utils ca-certificates
+	build-essential pkg-config dpkg-dev xz-utils ca-certificates libpcre3-dev
 	freeradius freeradius-utils libfreeradius-dev libtalloc-dev
 	postgresql postgresql-client libpq-dev
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
