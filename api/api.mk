@@ -1,1 +1,48 @@
-# fragment
+# api/: hotspotd, the daemon and its admin commands.  The job runtime's
+# sources come with their own fragment (api/jobs.mk); everything else in
+# api/ is built here.
+
+include api/jobs.mk
+
+API_SRCS := $(filter-out $(API_JOBS_SRCS),$(wildcard api/*.c))
+API_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_SRCS))
+API_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_SRCS))
+API_CFLAGS := $(HSCOMMON_CFLAGS)
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcrypto -lpthread
+HOTSPOTD := $(BUILD)/hotspotd
+
+# Unit tests of api/: each links the sanitizer build of the files it tests.
+API_TEST_BINS := $(BUILD)/tests/unit/test_http $(BUILD)/tests/unit/test_migrate
+API_INTEGRATION := tests/integration/hotspotd_config.sh \
+                   tests/integration/hotspotd_migrate.sh \
+                   tests/integration/hotspotd_health.sh
+
+ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS)
+TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
+LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h \
+                tests/unit/test_http.c tests/unit/test_migrate.c
+
+$(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(API_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/api/%.o: api/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(API_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HOTSPOTD): $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB) $(API_LDLIBS)
+
+$(BUILD)/tests/unit/test_http: $(BUILD)/san/tests/unit/test_http.o $(BUILD)/san/api/http.o \
+                               $(BUILD)/san/api/health.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+
+$(BUILD)/tests/unit/test_migrate: $(BUILD)/san/tests/unit/test_migrate.o \
+                                  $(BUILD)/san/api/migrate.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+
+-include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) \
+         $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d

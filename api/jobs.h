@@ -37,7 +37,7 @@ typedef enum {
 /* One claimed job.  Strings are owned by the runtime and valid only during
  * the handler call. */
 typedef struct {
-	const char *id;        /* uuid */
+	const char *id; /* uuid */
 	const char *kind;
 	const char *payload;   /* JSON text, "{}" when the row had none */
 	const char *tenant_id; /* uuid, or NULL for jobs of no tenant */
@@ -88,8 +88,7 @@ api_jobs_t *api_jobs_start(const hs_config *cfg);
  * functions it points to must outlive the runtime).  Kind names must be
  * unique and non-empty.
  */
-api_jobs_t *api_jobs_start_with(const hs_config *cfg, const api_job_kind *kinds,
-                                size_t nkinds);
+api_jobs_t *api_jobs_start_with(const hs_config *cfg, const api_job_kind *kinds, size_t nkinds);
 
 /*
  * Stops claiming, lets running handlers finish and joins the threads,

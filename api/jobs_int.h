@@ -21,7 +21,7 @@ api_job_result api__job_prune(api_job_ctx *ctx, const api_job *job);
 #define API__JOBS_KIND_MAX 64
 
 /* Seconds between periodic ticks and between reconnect attempts at most. */
-#define API__JOBS_TICK_MAX 30
+#define API__JOBS_TICK_MAX      30
 #define API__JOBS_RECONNECT_MAX 30
 
 /*
@@ -59,15 +59,12 @@ int api__jobs_reconnect_delay(int failures);
 bool api__jobs_should_retry(api_job_result r, int attempts, int kind_max_attempts);
 
 /*
- * Turns a failed query into a handler result: RETRY when the failure is of
- * the kind that passes (connection lost, serialization failure, deadlock,
- * lock timeout, resources, shutdown, cancel), FAIL otherwise.  Writes
- * "<what>: <server message>" into err.  res may be NULL.
+ * Turns a failed query into a handler result: RETRY when common/db.h says
+ * the same call may succeed later (connection lost, serialization failure,
+ * deadlock, shutdown...), FAIL otherwise.  Writes "<what>: <server
+ * message>" into err, on one line.  res may be NULL.
  */
-api_job_result api__jobs_db_error(PGconn *conn, const PGresult *res, const char *what,
-                                  char *err, size_t errlen);
-
-/* The same decision from a SQLSTATE alone (NULL = no server answer). */
-api_job_result api__jobs_sqlstate_result(const char *sqlstate);
+api_job_result api__jobs_db_error(PGconn *conn, const PGresult *res, const char *what, char *err,
+				  size_t errlen);
 
 #endif

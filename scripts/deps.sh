@@ -12,7 +12,7 @@ PACKAGES=(
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
 	libcmocka-dev
 	clang-format cppcheck valgrind
-	openssl curl iproute2 procps util-linux psmisc
+	openssl curl jq iproute2 procps util-linux psmisc
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,120 @@
+/*
+ * hotspotd's HTTP server: libmicrohttpd underneath, one static route table
+ * {method, path pattern, handler, ability}, and the JSON envelope
+ * {success, message, data} every answer uses.
+ *
+ * A handler answers by calling one api_reply_* function once; a handler
+ * that returns without answering produces a 500.  Bodies are read whole
+ * (at most API_MAX_BODY bytes, else 413) before the handler runs.
+ */
+#ifndef HS_API_HTTP_H
+#define HS_API_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/config.h"
+#include "common/db.h"
+
+/* Most :name segments a pattern may have, and the longest value of one. */
+#define API_ROUTE_PARAMS_MAX 4
+#define API_PARAM_MAX        128
+
+struct api_req;
+
+/*
+ * What handlers share: the configuration, the API role's pool, and the
+ * authorizer of routes that need an ability.  authorize returns 0 when the
+ * request may proceed, else the HTTP status to answer (401 or 403); when it
+ * is NULL, every route with an ability answers 401.
+ */
+typedef struct {
+	const hs_config *cfg;
+	hs_db_pool *db;
+	int (*authorize)(struct api_req *req, const char *ability);
+} api_app;
+
+/* One request as a handler sees it; owned by the server. */
+typedef struct api_req {
+	const api_app *app;
+	const char *method;
+	const char *path;
+	const char *body; /* NUL terminated; "" when there was none */
+	size_t body_len;
+	/* Values of the pattern's :name segments, in order. */
+	const char *params[API_ROUTE_PARAMS_MAX];
+	size_t nparams;
+	/* Set by api_reply_*; the server sends it after the handler returns. */
+	int status;
+	char *reply; /* JSON text */
+	void *conn;  /* struct MHD_Connection */
+} api_req;
+
+typedef void (*api_handler)(api_req *req);
+
+/*
+ * One route.  pattern is a path whose segments are literal or ":name"
+ * (one non-empty segment, captured into req->params).  ability NULL means
+ * public; otherwise the request must be authorized for that ability.
+ */
+typedef struct {
+	const char *method;
+	const char *pattern;
+	api_handler handler;
+	const char *ability;
+} api_route;
+
+/* How a path and method matched the table. */
+typedef enum {
+	API_ROUTE_FOUND = 0,
+	API_ROUTE_NO_PATH,   /* 404 */
+	API_ROUTE_NO_METHOD, /* 405: the path exists with other methods */
+} api_route_match;
+
+/*
+ * Looks up method and path in routes[0..n).  On FOUND, *route is set and
+ * the :name values are copied into params (NUL terminated; a longer
+ * segment does not match) with their count in *nparams.  On NO_METHOD, allow
+ * receives the allowed methods ("GET, POST").  HEAD matches GET routes.
+ */
+api_route_match api_route_find(const api_route *routes, size_t n, const char *method,
+			       const char *path, const api_route **route,
+			       char params[][API_PARAM_MAX], size_t *nparams, char *allow,
+			       size_t allowlen);
+
+/* The envelope {success, message, data}; steals data (may be NULL: null). */
+json_t *api_envelope(bool success, const char *message, json_t *data);
+
+/* Answers status with the envelope; steals data.  success = status < 400. */
+void api_reply(api_req *req, int status, const char *message, json_t *data);
+
+/* Answers an error status with the envelope and data null. */
+void api_reply_error(api_req *req, int status, const char *message);
+
+/* 422 with errors {field: [messages]}; steals errors. */
+void api_reply_invalid(api_req *req, const char *message, json_t *errors);
+
+/* 200 with a list in data and meta {current_page, per_page, total, last_page}. */
+void api_reply_list(api_req *req, json_t *items, long page, long per_page, long total);
+
+/* ---- server ------------------------------------------------------------ */
+
+typedef struct api_server api_server;
+
+/*
+ * Starts listening on API_LISTEN:API_PORT with the built-in route table.
+ * Returns NULL on failure (logged).  app must outlive the server.
+ */
+api_server *api_server_start(const api_app *app);
+
+/* Stops accepting, finishes running requests, frees the server.  NULL is a no-op. */
+void api_server_stop(api_server *srv);
+
+/* ---- handlers ---------------------------------------------------------- */
+
+/* GET /health (api/health.c) */
+void api_health_get(api_req *req);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * The kinds of job hotspotd serve runs: one row per kind.  A periodic kind
+ * names the setting that holds its period; the runtime registers it and the
+ * SQL side enqueues it once per period across every hotspotd process.
+ */
+#include "api/jobs_int.h"
+
+static int prune_period(const hs_config *cfg)
+{
+	return cfg->prune_interval;
+}
+
+const api_job_kind api__jobs_builtin[] = {
+	/* A failed prune is retried a few times; the next period starts a
+	 * fresh one anyway. */
+	{.kind = "prune", .handler = api__job_prune, .max_attempts = 3, .period_s = prune_period},
+};
+
+const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

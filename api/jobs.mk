@@ -1,0 +1,34 @@
+# The job queue runtime of hotspotd serve (api/jobs.c and one api/job_*.c
+# per kind).  hotspotd links $(API_JOBS_OBJS); the unit tests and jobtool,
+# the integration suites' own client of the runtime, link the sanitizer
+# build of the same sources.  Included from api/api.mk, whose pattern rules
+# compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
+
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
+API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
+API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread
+
+JOBTOOL := $(BUILD)/tests/jobtool
+JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o
+JOBS_UNIT_BIN := $(BUILD)/tests/unit/test_jobs
+
+ALL_TARGETS += $(JOBTOOL) $(JOBS_UNIT_BIN)
+TEST_SUITES += $(JOBS_UNIT_BIN) tests/integration/jobs_queue.sh
+LINT_SOURCES += $(API_JOBS_SRCS) api/jobs.h api/jobs_int.h \
+                tests/integration/jobtool.c tests/unit/test_jobs.c
+
+$(JOBTOOL_OBJ): $(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(HSCOMMON_CFLAGS) -MMD -MP -c $< -o $@
+
+$(JOBTOOL): $(JOBTOOL_OBJ) $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(API_JOBS_LDLIBS)
+
+$(JOBS_UNIT_BIN): $(BUILD)/san/tests/unit/test_jobs.o $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_JOBS_LDLIBS)
+
+-include $(API_JOBS_OBJS:.o=.d) $(API_JOBS_SAN_OBJS:.o=.d) $(JOBTOOL_OBJ:.o=.d) \
+         $(BUILD)/san/tests/unit/test_jobs.d

@@ -1,0 +1,578 @@
+#include "common/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* A file larger than this is not a configuration file. */
+#define CFG_FILE_MAX (1024 * 1024)
+/* Longest string value accepted. */
+#define CFG_STRING_MAX 4096
+/* How much of a bad value an error message quotes. */
+#define CFG_QUOTE_MAX 64
+
+typedef enum {
+	CFG_INT,
+	CFG_STRING,
+	CFG_BOOL,
+	CFG_PORT,
+	CFG_ENUM,
+	CFG_ADDR, /* an IPv4 or IPv6 literal, kept as a string */
+} cfg_type;
+
+enum {
+	CFG_REQUIRED = 1 << 0, /* no default: start-up stops when it is unset */
+	CFG_SECRET = 1 << 1,   /* never printed or logged */
+};
+
+typedef struct {
+	const char *name;
+	cfg_type type;
+	size_t offset; /* of the field in hs_config */
+	const char *def;
+	long long min, max;        /* CFG_INT */
+	const char *const *values; /* CFG_ENUM, NULL terminated */
+	unsigned flags;
+} cfg_key;
+
+const char *const hs_cfg_sslmode_names[] = {"disable",   "allow",       "prefer", "require",
+					    "verify-ca", "verify-full", NULL};
+
+static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
+
+#define F(field) offsetof(hs_config, field)
+#define INT(name, field, def, min, max)                                                            \
+	{                                                                                          \
+		name, CFG_INT, F(field), def, min, max, NULL, 0                                    \
+	}
+#define STR(name, field, def, flags)                                                               \
+	{                                                                                          \
+		name, CFG_STRING, F(field), def, 0, 0, NULL, flags                                 \
+	}
+
+/* Every key hotspotd reads.  README.md ("Configuration") documents the same rows. */
+static const cfg_key cfg_keys[] = {
+	STR("DB_HOST", db_host, "127.0.0.1", 0),
+	{"DB_PORT", CFG_PORT, F(db_port), "5432", 1, 65535, NULL, 0},
+	STR("DB_DATABASE", db_database, "hotspot", 0),
+	STR("DB_USERNAME", db_username, "hs_api", 0),
+	STR("DB_PASSWORD", db_password, NULL, CFG_REQUIRED | CFG_SECRET),
+	STR("DB_WORKER_USERNAME", db_worker_username, "hs_worker", 0),
+	STR("DB_WORKER_PASSWORD", db_worker_password, "", CFG_SECRET),
+	STR("DB_OWNER_USERNAME", db_owner_username, "hs_owner", 0),
+	STR("DB_OWNER_PASSWORD", db_owner_password, "", CFG_SECRET),
+	{"DB_SSLMODE", CFG_ENUM, F(db_sslmode), "prefer", 0, 0, hs_cfg_sslmode_names, 0},
+	INT("DB_CONNECT_TIMEOUT", db_connect_timeout, "5", 1, 300),
+	INT("DB_POOL_SIZE", db_pool_size, "4", 1, 256),
+	{"API_LISTEN", CFG_ADDR, F(api_listen), "127.0.0.1", 0, 0, NULL, 0},
+	{"API_PORT", CFG_PORT, F(api_port), "8080", 1, 65535, NULL, 0},
+	INT("API_MAX_BODY", api_max_body, "1048576", 1024, 64 * 1024 * 1024),
+	INT("API_MAX_CONNECTIONS", api_max_connections, "256", 1, 10000),
+	INT("API_CONNECTION_TIMEOUT", api_connection_timeout, "30", 1, 3600),
+	{"LOG_LEVEL", CFG_ENUM, F(log_level), "info", 0, 0, log_level_names, 0},
+	{"LOG_REQUESTS", CFG_BOOL, F(log_requests), "true", 0, 0, NULL, 0},
+	INT("WORKER_THREADS", worker_threads, "4", 1, 256),
+	INT("JOB_POLL_INTERVAL", job_poll_interval, "5", 1, 3600),
+	INT("JOB_LEASE", job_lease, "300", 10, 86400),
+	INT("JOB_BACKOFF_BASE", job_backoff_base, "10", 1, 86400),
+	INT("JOB_BACKOFF_CAP", job_backoff_cap, "3600", 1, 604800),
+	INT("PRUNE_INTERVAL", prune_interval, "3600", 0, 604800),
+	INT("AUTH_LOG_RETENTION_DAYS", auth_log_retention_days, "30", 1, 36500),
+	INT("SESSION_RETENTION_DAYS", session_retention_days, "365", 1, 36500),
+	INT("EVENT_RETENTION_DAYS", event_retention_days, "7", 1, 36500),
+	INT("JOB_RETENTION_DAYS", job_retention_days, "14", 1, 36500),
+	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
+};
+
+#undef F
+#undef INT
+#undef STR
+
+#define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+/* Values found in the file, by key index. */
+typedef struct {
+	char *val[NKEYS];
+	int line[NKEYS];
+	const char *path;
+} cfg_file;
+
+/* ---- values ------------------------------------------------------------ */
+
+/* Writes text quoted, non-printable bytes escaped, cut after CFG_QUOTE_MAX. */
+static void cfg_quote(const char *text, char *buf, size_t len)
+{
+	size_t n = 0, i;
+
+	if (len < 8) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	buf[n++] = '"';
+	for (i = 0; i < CFG_QUOTE_MAX && text[i] && n + 6 < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+		else
+			buf[n++] = (char)c;
+	}
+	if (text[i] && n + 4 < len) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n++] = '"';
+	buf[n] = '\0';
+}
+
+/* Parses a decimal integer; 0, or -1 when text is not one, -2 out of long long. */
+static int cfg_strtoll(const char *text, long long *out)
+{
+	char *end;
+
+	if (!*text || !(text[0] == '-' || text[0] == '+' || (text[0] >= '0' && text[0] <= '9')))
+		return -1;
+	errno = 0;
+	*out = strtoll(text, &end, 10);
+	if (*end)
+		return -1;
+	if (errno == ERANGE)
+		return -2;
+	return 0;
+}
+
+/* Each parser stores text into field or returns -1 with the reason in why. */
+typedef int (*cfg_parser)(const cfg_key *k, const char *text, void *field, char *why, size_t len);
+
+static int cfg_parse_int(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	char q[CFG_QUOTE_MAX * 4 + 8];
+	long long v;
+	int rc = cfg_strtoll(text, &v);
+
+	cfg_quote(text, q, sizeof(q));
+	if (rc == -1) {
+		snprintf(why, len, "%s is not an integer", q);
+		return -1;
+	}
+	if (rc == -2 || v < k->min || v > k->max) {
+		snprintf(why, len, "%s is out of range (%lld-%lld)", q, k->min, k->max);
+		return -1;
+	}
+	*(int *)field = (int)v;
+	return 0;
+}
+
+static int cfg_parse_port(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	char q[CFG_QUOTE_MAX * 4 + 8];
+	long long v;
+
+	(void)k;
+	if (cfg_strtoll(text, &v) != 0 || v < 1 || v > 65535 || text[0] == '+') {
+		cfg_quote(text, q, sizeof(q));
+		snprintf(why, len, "%s is not a port number (1-65535)", q);
+		return -1;
+	}
+	*(int *)field = (int)v;
+	return 0;
+}
+
+static int cfg_set_string(const char *text, void *field, char *why, size_t len)
+{
+	char *copy;
+
+	if (strlen(text) > CFG_STRING_MAX) {
+		snprintf(why, len, "value is longer than %d bytes", CFG_STRING_MAX);
+		return -1;
+	}
+	copy = strdup(text);
+	if (!copy) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	free(*(char **)field);
+	*(char **)field = copy;
+	return 0;
+}
+
+static int cfg_parse_string(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	(void)k;
+	return cfg_set_string(text, field, why, len);
+}
+
+static int cfg_parse_bool(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
+	char q[CFG_QUOTE_MAX * 4 + 8];
+
+	(void)k;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*(bool *)field = true;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*(bool *)field = false;
+			return 0;
+		}
+	}
+	cfg_quote(text, q, sizeof(q));
+	snprintf(why, len, "%s is not a boolean (true/false, yes/no, on/off, 1/0)", q);
+	return -1;
+}
+
+static int cfg_parse_enum(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	char q[CFG_QUOTE_MAX * 4 + 8];
+	size_t n;
+	int i;
+
+	for (i = 0; k->values[i]; i++) {
+		if (strcasecmp(text, k->values[i]) == 0) {
+			*(int *)field = i;
+			return 0;
+		}
+	}
+	cfg_quote(text, q, sizeof(q));
+	n = (size_t)snprintf(why, len, "%s is not one of ", q);
+	for (i = 0; k->values[i] && n < len; i++)
+		n += (size_t)snprintf(why + n, len - n, "%s%s", i ? ", " : "", k->values[i]);
+	return -1;
+}
+
+static int cfg_parse_addr(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	char q[CFG_QUOTE_MAX * 4 + 8];
+
+	(void)k;
+	if (inet_pton(AF_INET, text, buf) != 1 && inet_pton(AF_INET6, text, buf) != 1) {
+		cfg_quote(text, q, sizeof(q));
+		snprintf(why, len, "%s is not an IPv4 or IPv6 address", q);
+		return -1;
+	}
+	return cfg_set_string(text, field, why, len);
+}
+
+static const cfg_parser cfg_parsers[] = {
+	[CFG_INT] = cfg_parse_int,   [CFG_STRING] = cfg_parse_string, [CFG_BOOL] = cfg_parse_bool,
+	[CFG_PORT] = cfg_parse_port, [CFG_ENUM] = cfg_parse_enum,     [CFG_ADDR] = cfg_parse_addr,
+};
+
+/* ---- the file ------------------------------------------------------------ */
+
+static int cfg_key_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strlen(cfg_keys[i].name) == len && memcmp(cfg_keys[i].name, name, len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int cfg_is_key_start(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int cfg_is_key_char(char c)
+{
+	return cfg_is_key_start(c) || (c >= '0' && c <= '9');
+}
+
+static char *cfg_skip_blank(char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/*
+ * Unquotes the value starting at p (an opening quote) in place.  Double
+ * quotes understand \" \\ and \n; single quotes take everything literally.
+ * Returns 0, or -1 with the reason in why.
+ */
+static int cfg_unquote(char *p, char *why, size_t len)
+{
+	char quote = *p, *in = p + 1, *out = p;
+
+	for (; *in && *in != quote; in++) {
+		if (quote == '"' && *in == '\\' &&
+		    (in[1] == '"' || in[1] == '\\' || in[1] == 'n')) {
+			in++;
+			*out++ = *in == 'n' ? '\n' : *in;
+		} else {
+			*out++ = *in;
+		}
+	}
+	if (*in != quote) {
+		snprintf(why, len, "unterminated quoted value");
+		return -1;
+	}
+	*out = '\0';
+	in = cfg_skip_blank(in + 1);
+	if (*in && *in != '#') {
+		snprintf(why, len, "unexpected text after the quoted value");
+		return -1;
+	}
+	return 0;
+}
+
+/* An unquoted value ends at a '#' that follows a blank, and loses trailing blanks. */
+static void cfg_trim_unquoted(char *p)
+{
+	char *end;
+
+	for (end = p; *end; end++) {
+		if (*end == '#' && end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			break;
+	}
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
+}
+
+/*
+ * Parses one line (NUL terminated, no newline) into f.  Returns 0 (also for
+ * blank lines, comments and unknown keys), or -1 with the reason in why.
+ */
+static int cfg_file_line(cfg_file *f, char *line, int lineno, char *why, size_t len)
+{
+	char *p = cfg_skip_blank(line), *key, *value;
+	size_t keylen;
+	int idx;
+
+	if (*p == '\0' || *p == '#')
+		return 0;
+	if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' || p[6] == '\t'))
+		p = cfg_skip_blank(p + 6);
+	key = p;
+	if (!cfg_is_key_start(*p)) {
+		snprintf(why, len, "expected KEY=VALUE");
+		return -1;
+	}
+	while (cfg_is_key_char(*p))
+		p++;
+	keylen = (size_t)(p - key);
+	p = cfg_skip_blank(p);
+	if (*p != '=') {
+		snprintf(why, len, "expected KEY=VALUE");
+		return -1;
+	}
+	value = cfg_skip_blank(p + 1);
+	if (*value == '"' || *value == '\'') {
+		if (cfg_unquote(value, why, len) != 0)
+			return -1;
+	} else {
+		cfg_trim_unquoted(value);
+	}
+	idx = cfg_key_index(key, keylen);
+	if (idx < 0) {
+		hs_log(HS_LOG_WARN, "config: %s:%d: unknown key %.*s (ignored)", f->path, lineno,
+		       (int)keylen, key);
+		return 0;
+	}
+	free(f->val[idx]);
+	f->val[idx] = strdup(value);
+	f->line[idx] = lineno;
+	if (!f->val[idx]) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the whole file (at most CFG_FILE_MAX bytes) into a NUL-terminated buffer. */
+static char *cfg_slurp(const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t n;
+
+	if (!fp) {
+		snprintf(err, errlen, "config: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CFG_FILE_MAX + 1);
+	if (!buf) {
+		snprintf(err, errlen, "config: %s: out of memory", path);
+		goto out;
+	}
+	n = fread(buf, 1, CFG_FILE_MAX + 1, fp);
+	if (ferror(fp)) {
+		snprintf(err, errlen, "config: cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (n > CFG_FILE_MAX) {
+		snprintf(err, errlen, "config: %s: larger than %d bytes", path, CFG_FILE_MAX);
+		goto fail;
+	}
+	if (memchr(buf, '\0', n)) {
+		snprintf(err, errlen, "config: %s: contains a NUL byte", path);
+		goto fail;
+	}
+	buf[n] = '\0';
+	goto out;
+fail:
+	free(buf);
+	buf = NULL;
+out:
+	fclose(fp);
+	return buf;
+}
+
+static int cfg_file_read(cfg_file *f, const char *path, char *err, size_t errlen)
+{
+	char why[256];
+	char *buf, *line, *next;
+	int lineno = 0, rc = -1;
+
+	f->path = path;
+	buf = cfg_slurp(path, err, errlen);
+	if (!buf)
+		return -1;
+	for (line = buf; line; line = next) {
+		size_t n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		n = strlen(line);
+		if (n && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		if (cfg_file_line(f, line, lineno, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "config: %s:%d: %s", path, lineno, why);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static void cfg_file_free(cfg_file *f)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		free(f->val[i]);
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static const char *cfg_getenv(char *const *envp, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; envp && *envp; envp++) {
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+			return *envp + len + 1;
+	}
+	return NULL;
+}
+
+/* Sets key i from the environment, else the file, else its default. */
+static int cfg_load_key(hs_config *cfg, size_t i, char *const *envp, const cfg_file *f, char *err,
+			size_t errlen)
+{
+	const cfg_key *k = &cfg_keys[i];
+	const char *text = cfg_getenv(envp, k->name);
+	char why[512];
+	int from_file = 0;
+
+	/* An empty value means unset, as when a deployment passes KEY= */
+	if (!text || !*text) {
+		text = f->val[i];
+		from_file = text && *text;
+	}
+	if (!text || !*text)
+		text = k->def;
+	if (!text) {
+		snprintf(err, errlen, "config: %s: required but not set", k->name);
+		return -1;
+	}
+	if (cfg_parsers[k->type](k, text, (char *)cfg + k->offset, why, sizeof(why)) == 0)
+		return 0;
+	if (from_file)
+		snprintf(err, errlen, "config: %s:%d: %s: %s", f->path, f->line[i], k->name, why);
+	else
+		snprintf(err, errlen, "config: %s: %s", k->name, why);
+	return -1;
+}
+
+/* Rules that tie two keys together. */
+static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->job_backoff_cap < cfg->job_backoff_base) {
+		snprintf(err, errlen, "config: JOB_BACKOFF_CAP: %d is below JOB_BACKOFF_BASE (%d)",
+			 cfg->job_backoff_cap, cfg->job_backoff_base);
+		return -1;
+	}
+	return 0;
+}
+
+int hs_cfg_load(hs_config *cfg, char *const *envp, const char *env_file, char *err, size_t errlen)
+{
+	cfg_file f;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&f, 0, sizeof(f));
+	if (!env_file) {
+		env_file = cfg_getenv(envp, "HOTSPOT_ENV_FILE");
+		if (env_file && !*env_file)
+			env_file = NULL;
+	}
+	if (env_file && cfg_file_read(&f, env_file, err, errlen) != 0)
+		goto out;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (cfg_load_key(cfg, i, envp, &f, err, errlen) != 0)
+			goto out;
+	}
+	if (cfg_check(cfg, err, errlen) != 0)
+		goto out;
+	rc = 0;
+out:
+	cfg_file_free(&f);
+	if (rc != 0)
+		hs_cfg_free(cfg);
+	return rc;
+}
+
+void hs_cfg_free(hs_config *cfg)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (cfg_keys[i].type == CFG_STRING || cfg_keys[i].type == CFG_ADDR)
+			free(*(char **)((char *)cfg + cfg_keys[i].offset));
+	}
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void hs_cfg_print(const hs_config *cfg, FILE *fp)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const cfg_key *k = &cfg_keys[i];
+		const void *field = (const char *)cfg + k->offset;
+
+		fprintf(fp, "%s=", k->name);
+		if (k->flags & CFG_SECRET)
+			fputs(**(char *const *)field ? "(set)" : "(unset)", fp);
+		else if (k->type == CFG_STRING || k->type == CFG_ADDR)
+			fputs(*(char *const *)field, fp);
+		else if (k->type == CFG_BOOL)
+			fputs(*(const bool *)field ? "true" : "false", fp);
+		else if (k->type == CFG_ENUM)
+			fputs(k->values[*(const int *)field], fp);
+		else
+			fprintf(fp, "%d", *(const int *)field);
+		fputc('\n', fp);
+	}
+}

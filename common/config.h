@@ -1,0 +1,96 @@
+/*
+ * hotspotd's configuration: environment variables, optionally read from a
+ * .env-style file (KEY=VALUE).  Every key is one row of a table (config.c)
+ * with its type, default, range and flags; README.md ("Configuration") documents them.
+ * The environment wins over the file.  Values are checked once, at
+ * start-up: a bad one stops the program with a message naming the key.
+ */
+#ifndef HS_COMMON_CONFIG_H
+#define HS_COMMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Values of DB_SSLMODE, in the order of hs_cfg_sslmode_names. */
+typedef enum {
+	HS_SSL_DISABLE = 0,
+	HS_SSL_ALLOW,
+	HS_SSL_PREFER,
+	HS_SSL_REQUIRE,
+	HS_SSL_VERIFY_CA,
+	HS_SSL_VERIFY_FULL,
+} hs_sslmode;
+
+/* libpq's spelling of each hs_sslmode. */
+extern const char *const hs_cfg_sslmode_names[];
+
+/*
+ * The loaded configuration.  Read-only for the rest of the program: it is
+ * filled by hs_cfg_load and released by hs_cfg_free.  Strings are never
+ * NULL (an unset string key is ""); durations are in seconds.
+ */
+typedef struct hs_config {
+	/* PostgreSQL */
+	char *db_host;
+	int db_port;
+	char *db_database;
+	char *db_username; /* the API's role, under row-level security */
+	char *db_password;
+	char *db_worker_username; /* the job workers' role */
+	char *db_worker_password;
+	char *db_owner_username; /* owns the schema; used by migrate only */
+	char *db_owner_password;
+	int db_sslmode; /* an hs_sslmode */
+	int db_connect_timeout;
+	int db_pool_size;
+
+	/* HTTP API */
+	char *api_listen; /* an IPv4 or IPv6 literal */
+	int api_port;
+	int api_max_body; /* bytes */
+	int api_max_connections;
+	int api_connection_timeout;
+
+	/* Logging */
+	int log_level; /* an hs_log_level */
+	bool log_requests;
+
+	/* Jobs */
+	int worker_threads;
+	int job_poll_interval;
+	int job_lease;
+	int job_backoff_base;
+	int job_backoff_cap;
+	int prune_interval;
+	int auth_log_retention_days;
+	int session_retention_days;
+	int event_retention_days;
+	int job_retention_days;
+
+	/* Migrations */
+	char *migrations_dir;
+} hs_config;
+
+/*
+ * Loads the configuration from envp (a NULL-terminated array of KEY=VALUE
+ * strings, as environ) and, when env_file is not NULL, from that file; when
+ * env_file is NULL, the file named by HOTSPOT_ENV_FILE in envp is read, if
+ * any.  Returns 0 with cfg filled (release it with hs_cfg_free), or -1 with
+ * a message naming the key (and file and line) in err, leaving cfg empty.
+ * Unknown keys in the file are logged as warnings.
+ */
+int hs_cfg_load(hs_config *cfg, char *const *envp, const char *env_file, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Releases the strings of cfg and zeroes it.  Safe on a zeroed struct. */
+void hs_cfg_free(hs_config *cfg);
+
+/*
+ * Writes the effective configuration, one KEY=VALUE per line in table
+ * order, to fp; secrets are shown as "(set)" or
+ * "(unset)", never their value.
+ */
+void hs_cfg_print(const hs_config *cfg, FILE *fp);
+
+#endif
