@@ -52,7 +52,7 @@ static void usage(FILE *fp)
 	      "  --version           print the version and exit\n"
 	      "  --help              print this help and exit\n"
 	      "\n"
-	      "Every setting and its default: README.md, "Configuration".\n"
+	      "Every setting and its default: README.md, Configuration.\n"
 	      "Exit status: 0 success, 1 failure, 2 bad usage or configuration.\n",
 	      fp);
 }
