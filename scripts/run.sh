@@ -16,7 +16,7 @@ API_PORT=${HS_RUN_API_PORT:-28080}
 DB_NAME=hotspot
 
 mkdir -p "$VAR/log"
-chmod 700 "$VAR"
+chmod 755 "$VAR"
 
 # Secrets: made once, kept in var/secrets.env (mode 0600).
 SECRETS=$VAR/secrets.env
@@ -62,7 +62,7 @@ cleanup() {
 	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	pg_stop "$PGDIR"
-	echo "run: stopped (data kept in $PGDIR; make distclean removes var/)"
+	echo "run: stopped (data kept in $PGDIR for the next make run)"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
