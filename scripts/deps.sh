@@ -11,7 +11,7 @@ PACKAGES=(
 	postgresql postgresql-client libpq-dev
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
 	libcmocka-dev
-	clang-format cppcheck valgrind
+	clang clang-format cppcheck valgrind libclang-rt-14-dev
 	openssl curl jq iproute2 procps util-linux psmisc
 )
 
