@@ -6,7 +6,12 @@ $(BUILD)/lint-sources.txt: FORCE
 	@echo $(sort $(LINT_SOURCES)) | cmp -s - $@ || echo $(sort $(LINT_SOURCES)) > $@
 
 ALL_TARGETS += $(BUILD)/lint-sources.txt
-TEST_SUITES := tests/lint.sh $(TEST_SUITES)
+# The schema's own suites (sql/ has no build fragment).
+TEST_SUITES += $(sort $(wildcard $(ROOT)/tests/integration/sql_*.sh))
+
+# Order: lint, unit tests, then the suites that start servers.
+hs_unit_suites := $(foreach s,$(TEST_SUITES),$(if $(findstring /unit/,$(s)),$(s)))
+TEST_SUITES := tests/lint.sh $(hs_unit_suites) $(filter-out $(hs_unit_suites),$(TEST_SUITES))
 
 .PHONY: FORCE
 FORCE:
