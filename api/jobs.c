@@ -45,6 +45,7 @@ typedef struct {
 	bool started;
 	char id[JOBS_WORKER_ID_MAX];
 	PGconn *conn;
+	bool claim_failing; /* logs a failing claim once, not every poll */
 } jobs_worker;
 
 struct api_jobs {
@@ -285,18 +286,21 @@ static const char *jobs_value(const PGresult *res, int col)
 	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
 }
 
-/* Leaves the connection idle after a handler that forgot to (a bug in the
- * handler, logged, so the next job does not run inside its transaction). */
-static void jobs_reset_tx(jobs_worker *w, const char *kind)
+/*
+ * Leaves the connection idle after a handler that did not (a bug in the
+ * handler): rolls its transaction back so the next job does not run inside
+ * it.  Returns true when it had to, since the handler's work is then undone.
+ */
+static bool jobs_reset_tx(jobs_worker *w)
 {
 	PGTransactionStatusType tx = PQtransactionStatus(w->conn);
 	PGresult *res;
 
 	if (tx != PQTRANS_INTRANS && tx != PQTRANS_INERROR)
-		return;
-	hs_log(HS_LOG_ERROR, "jobs: handler of %s left a transaction open; rolled back", kind);
+		return false;
 	res = PQexec(w->conn, "ROLLBACK");
 	PQclear(res);
+	return true;
 }
 
 static api_job_result jobs_run_handler(jobs_worker *w, const api_job_kind *k, const api_job *job,
@@ -318,10 +322,16 @@ static api_job_result jobs_run_handler(jobs_worker *w, const api_job_kind *k, co
 		return API_JOB_FAIL;
 	}
 	r = k->handler(&ctx, job);
-	if (r != API_JOB_OK && !err[0]) {
-		snprintf(err, errlen, "handler of %s gave up without a reason", job->kind);
+	if (jobs_reset_tx(w)) {
+		/* Whatever it did is rolled back; running it again would only
+		 * repeat the bug. */
+		snprintf(err, errlen, "handler of %s left a transaction open (rolled back)",
+			 job->kind);
+		hs_log(HS_LOG_ERROR, "jobs: %s", err);
+		return API_JOB_FAIL;
 	}
-	jobs_reset_tx(w, job->kind);
+	if (r != API_JOB_OK && !err[0])
+		snprintf(err, errlen, "handler of %s gave up without a reason", job->kind);
 	return r;
 }
 
@@ -416,9 +426,15 @@ static int jobs_claim_one(jobs_worker *w)
 			   "tenant_id::text FROM job_claim($1, $2::text[], 1, $3::int)",
 			   3, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		hs_log(HS_LOG_WARN, "jobs: %s cannot claim: %s", w->id, PQerrorMessage(w->conn));
+		if (!w->claim_failing)
+			hs_log(HS_LOG_WARN, "jobs: %s cannot claim: %s", w->id,
+			       PQerrorMessage(w->conn));
+		w->claim_failing = true;
 		goto out;
 	}
+	if (w->claim_failing)
+		hs_log(HS_LOG_INFO, "jobs: %s claims again", w->id);
+	w->claim_failing = false;
 	rc = 0;
 	if (PQntuples(res) == 0)
 		goto out;
@@ -562,7 +578,9 @@ static bool jobs_listen_once(api_jobs_t *j, PGconn *conn, double next_tick)
 	if (fds[0].fd < 0)
 		return false;
 	if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+		/* Out of memory or the like: pause rather than spin on it. */
 		hs_log(HS_LOG_ERROR, "jobs: poll: %s", strerror(errno));
+		jobs_wait(j, NULL, 1);
 		return true;
 	}
 	if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))

@@ -50,6 +50,11 @@ typedef struct {
  * worker role, idle (no transaction open) on entry; the handler must leave
  * it idle.  On RETRY or FAIL the handler writes a one-line reason into err
  * (it becomes jobs.last_error).
+ *
+ * A handler finishes well within JOB_LEASE (its own network calls carry
+ * timeouts): past the lease another worker may claim the job again.  And
+ * handlers are idempotent: a job runs again when its worker dies, or loses
+ * its connection, after doing the work but before recording it.
  */
 typedef struct {
 	PGconn *conn;

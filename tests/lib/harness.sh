@@ -160,25 +160,17 @@ hs_running() {
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
-# hs_wait_tcp PORT [secs]: wait until something listens on 127.0.0.1:PORT.
-hs_wait_tcp() {
-	local i n=$((${2:-10} * 10))
+# hs_wait_port PORT tcp|udp [secs]: wait until something listens on PORT.
+hs_wait_port() {
+	local i n=$((${3:-10} * 10))
 	for i in $(seq 1 "$n"); do
-		port_in_use "$1" tcp && return 0
+		port_in_use "$1" "$2" && return 0
 		sleep 0.1
 	done
 	return 1
 }
-
-# hs_wait_udp PORT [secs]
-hs_wait_udp() {
-	local i n=$((${2:-10} * 10))
-	for i in $(seq 1 "$n"); do
-		port_in_use "$1" udp && return 0
-		sleep 0.1
-	done
-	return 1
-}
+hs_wait_tcp() { hs_wait_port "$1" tcp "${2:-10}"; }
+hs_wait_udp() { hs_wait_port "$1" udp "${2:-10}"; }
 
 # hs_wait_http URL [secs]: wait until URL answers at all (any HTTP status).
 hs_wait_http() {
