@@ -252,6 +252,17 @@ static bool jobs_wait(api_jobs_t *j, const unsigned long *seen, int seconds)
 
 /* --- connections ---------------------------------------------------------- */
 
+/* Server notices and libpq's own messages go to the log, one line each,
+ * instead of straight to stderr. */
+static void jobs_notice(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	while (n > 0 && (message[n - 1] == '\n' || message[n - 1] == ' '))
+		n--;
+	hs_log(HS_LOG_WARN, "jobs: %s: %.*s", (const char *)arg, (int)n, message);
+}
+
 /*
  * Connects as the worker role.  Logs the first failure of a streak and the
  * recovery only, so an outage of hours writes two lines per thread, not
@@ -268,6 +279,7 @@ static PGconn *jobs_connect(api_jobs_t *j, const char *who, int *failures)
 		(*failures)++;
 		return NULL;
 	}
+	PQsetNoticeProcessor(conn, jobs_notice, (void *)who);
 	if (*failures > 0)
 		hs_log(HS_LOG_INFO, "jobs: %s connected again", who);
 	*failures = 0;

@@ -24,19 +24,22 @@ if [ -n "$only" ]; then
 fi
 
 LOGS=$HS_BUILD/test-logs
-STATE=$HS_BUILD/.test-cluster
-mkdir -p "$LOGS"
+mkdir -p "$LOGS" "$HS_BUILD/test-clusters"
 
-# A cluster left by an interrupted earlier run is stopped first.
-if [ -f "$STATE" ]; then
-	old=$(cat "$STATE")
+# A cluster left by an interrupted earlier run (its runner is gone) is stopped
+# first; one whose runner still lives belongs to a concurrent run.
+for state in "$HS_BUILD"/test-clusters/*; do
+	[ -f "$state" ] || continue
+	read -r owner old <"$state" || continue
+	kill -0 "$owner" 2>/dev/null && continue
 	[ -d "$old" ] && pg_stop "$old" && rm -rf "$old"
-	rm -f "$STATE"
-fi
+	rm -f "$state"
+done
 
 PGDIR=$(mktemp -d /tmp/hs-test-pg.XXXXXX)
 chmod 755 "$PGDIR"
-echo "$PGDIR" >"$STATE"
+STATE=$HS_BUILD/test-clusters/$$
+echo "$$ $PGDIR" >"$STATE"
 cleanup() {
 	pg_stop "$PGDIR"
 	rm -rf "$PGDIR"
