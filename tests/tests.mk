@@ -15,3 +15,12 @@ TEST_SUITES := tests/lint.sh $(hs_unit_suites) $(filter-out $(hs_unit_suites),$(
 
 .PHONY: FORCE
 FORCE:
+
+# The unit test binaries, for the valgrind suite (which builds them again
+# without the sanitizers, into build/vg/).
+$(BUILD)/unit-tests.txt: FORCE
+	@mkdir -p $(BUILD)
+	@echo $(notdir $(hs_unit_suites)) | cmp -s - $@ || echo $(notdir $(hs_unit_suites)) > $@
+
+ALL_TARGETS += $(BUILD)/unit-tests.txt
+TEST_SUITES += tests/valgrind.sh
