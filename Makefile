@@ -5,6 +5,8 @@
 #   make test       lint, unit tests (ASan/UBSan), integration suites; "N passed, N failed"
 #   make test SUITE=name   one suite (its file name without extension)
 #   make lint       clang-format check + cppcheck
+#   make install    hotspotd, rlm_hotspot.so, dictionary, migrations (PREFIX, DESTDIR)
+#   make sim        the RouterOS simulator on 127.0.0.1 (routeros/README.md)
 #
 # Each folder adds its targets through its own fragment (*.mk), included below.
 
@@ -34,7 +36,7 @@ ALL_TARGETS :=
 TEST_SUITES :=
 LINT_SOURCES :=
 
-.PHONY: all deps run test lint bench sim clean distclean install
+.PHONY: all deps run test lint sim fuzz clean distclean install
 all: deps
 
 include scripts/scripts.mk
@@ -64,6 +66,14 @@ test: all
 
 lint: $(DEPS_STAMP)
 	bash scripts/lint.sh $(sort $(LINT_SOURCES))
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/hotspotd $(DESTDIR)$(PREFIX)/bin/hotspotd
+	install -D -m 0644 $(BUILD)/rlm_hotspot.so $(DESTDIR)$(FR_LIBDIR)/rlm_hotspot.so
+	install -D -m 0644 dictionary/dictionary.hotspot $(DESTDIR)$(PREFIX)/share/hotspot-aaa/dictionary.hotspot
+	install -d $(DESTDIR)$(PREFIX)/share/hotspot-aaa/migrations
+	install -m 0644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/hotspot-aaa/migrations/
 
 clean:
 	rm -rf $(BUILD)
