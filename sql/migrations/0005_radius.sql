@@ -44,12 +44,13 @@ CREATE INDEX radius_sessions_stopped ON radius_sessions (stopped_at) WHERE stopp
 -- An Access-Accept holds one of the voucher's shared slots for (voucher,
 -- NAS, Calling-Station-Id) until the matching Accounting-Start or
 -- expires_at (120 s), whichever comes first. UNLOGGED: losing them in a
--- crash only frees slots early. An unlogged table may reference a logged
--- one (not the other way round), so the voucher's foreign key still cleans
--- up, and through it the tenant's. There is deliberately no key to tenants
--- or routers: each would take a KEY SHARE lock on a row that every
--- concurrent Access-Accept of that tenant or router shares, and a stale
--- reservation of a deleted router only lives until expires_at.
+-- crash only frees slots early. There are deliberately no foreign keys: a
+-- key to vouchers would take a KEY SHARE lock on the voucher row at every
+-- new reservation, which writes WAL and makes the Access-Accept wait for a
+-- flush; keys to tenants or routers would lock rows that every concurrent
+-- Access-Accept of that tenant or router shares. A reservation of a deleted
+-- voucher or router only lives until expires_at, and the prune job removes
+-- expired ones.
 CREATE UNLOGGED TABLE reservations (
     tenant_id           uuid NOT NULL,
     voucher_id          uuid NOT NULL,
@@ -57,8 +58,7 @@ CREATE UNLOGGED TABLE reservations (
     calling_station_id  text NOT NULL DEFAULT '' CHECK (length(calling_station_id) <= 253),
     expires_at          timestamptz NOT NULL,
     created_at          timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (voucher_id, router_id, calling_station_id),
-    FOREIGN KEY (tenant_id, voucher_id) REFERENCES vouchers (tenant_id, id) ON DELETE CASCADE
+    PRIMARY KEY (voucher_id, router_id, calling_station_id)
 );
 CREATE INDEX reservations_router ON reservations (tenant_id, router_id);
 CREATE INDEX reservations_expiry ON reservations (expires_at);
