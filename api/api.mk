@@ -8,7 +8,7 @@ API_SRCS := $(filter-out $(API_JOBS_SRCS),$(wildcard api/*.c))
 API_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_SRCS))
 API_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_SRCS))
 API_CFLAGS := $(HSCOMMON_CFLAGS)
-API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcrypto -lpthread
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcrypto -lpthread $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
@@ -17,10 +17,16 @@ API_INTEGRATION := tests/integration/hotspotd_config.sh \
                    tests/integration/hotspotd_migrate.sh \
                    tests/integration/hotspotd_health.sh
 
-ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS)
+# The NAS stand-in of the disconnect suite: checks Disconnect-Requests as a
+# router does, with OpenSSL alone (not the library under test).
+NAS_COA := $(BUILD)/tests/nas-coa
+NAS_COA_OBJ := $(BUILD)/obj/tests/sim/nas_coa.o
+API_INTEGRATION += tests/integration/disconnect.sh
+
+ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
-LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h \
-                tests/unit/test_http.c tests/unit/test_migrate.c
+LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h api/coa.h \
+                tests/unit/test_http.c tests/unit/test_migrate.c tests/sim/nas_coa.c
 
 $(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -34,6 +40,14 @@ $(HOTSPOTD): $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB) $(API_LDLIBS)
 
+$(NAS_COA_OBJ): $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -MMD -MP -c $< -o $@
+
+$(NAS_COA): $(NAS_COA_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ -lcrypto
+
 $(BUILD)/tests/unit/test_http: $(BUILD)/san/tests/unit/test_http.o $(BUILD)/san/api/http.o \
                                $(BUILD)/san/api/health.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
@@ -44,5 +58,5 @@ $(BUILD)/tests/unit/test_migrate: $(BUILD)/san/tests/unit/test_migrate.o \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
 
--include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) \
+-include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) $(NAS_COA_OBJ:.o=.d) \
          $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d

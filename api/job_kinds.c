@@ -14,6 +14,9 @@ const api_job_kind api__jobs_builtin[] = {
 	/* A failed prune is retried a few times; the next period starts a
 	 * fresh one anyway. */
 	{.kind = "prune", .handler = api__job_prune, .max_attempts = 3, .period_s = prune_period},
+	/* The row's max_attempts (8 from the RADIUS path) decides: the last
+	 * attempt records the timeout. */
+	{.kind = "radius.disconnect", .handler = api__job_disconnect},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

@@ -4,10 +4,22 @@
 # build of the same sources.  Included from api/api.mk, whose pattern rules
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
-API_JOBS_SRCS := api/jobs.c api/job_kinds.c $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c \
+                 $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
 API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
-API_JOBS_LDLIBS := -ljansson -lpq -lpthread
+
+# api/coa.c (Disconnect-Request, used by the radius.disconnect kind) is
+# built on libfreeradius-radius, standalone: its headers through -isystem
+# (with -DNDEBUG, as Debian's library is built), the library from
+# $(FR_LIBDIR) with an rpath there, and talloc.
+API_COA_OBJS := $(BUILD)/obj/api/coa.o $(BUILD)/san/api/coa.o
+API_COA_LDLIBS := -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR) -lfreeradius-radius -ltalloc
+$(API_COA_OBJS): API_CFLAGS += $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAGS))) \
+                               $(filter-out -I%,$(FR_CFLAGS))
+$(API_COA_OBJS): $(FR_STAMP)
+
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o

@@ -86,6 +86,9 @@ static const cfg_key cfg_keys[] = {
 	INT("SESSION_RETENTION_DAYS", session_retention_days, "365", 1, 36500),
 	INT("EVENT_RETENTION_DAYS", event_retention_days, "7", 1, 36500),
 	INT("JOB_RETENTION_DAYS", job_retention_days, "14", 1, 36500),
+	INT("COA_TIMEOUT", coa_timeout, "6", 1, 60),
+	INT("COA_RETRIES", coa_retries, "2", 0, 10),
+	STR("RADIUS_DICTIONARY_DIR", radius_dictionary_dir, "/usr/share/freeradius", 0),
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
 };
 
@@ -514,6 +517,12 @@ static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 	if (cfg->job_backoff_cap < cfg->job_backoff_base) {
 		snprintf(err, errlen, "config: JOB_BACKOFF_CAP: %d is below JOB_BACKOFF_BASE (%d)",
 			 cfg->job_backoff_cap, cfg->job_backoff_base);
+		return -1;
+	}
+	/* A disconnect job must finish well within its lease. */
+	if (cfg->coa_timeout * 2 > cfg->job_lease) {
+		snprintf(err, errlen, "config: COA_TIMEOUT: %d is more than half of JOB_LEASE (%d)",
+			 cfg->coa_timeout, cfg->job_lease);
 		return -1;
 	}
 	return 0;

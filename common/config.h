@@ -68,6 +68,11 @@ typedef struct hs_config {
 	int event_retention_days;
 	int job_retention_days;
 
+	/* Disconnect-Request (RFC 5176) */
+	int coa_timeout; /* seconds waited for a router's answer, per job run */
+	int coa_retries; /* retransmissions within coa_timeout */
+	char *radius_dictionary_dir;
+
 	/* Migrations */
 	char *migrations_dir;
 } hs_config;

@@ -9,17 +9,37 @@ RLM_HOTSPOT      := $(BUILD)/rlm_hotspot.so
 RLM_SRCS         := $(wildcard radiusd-module/*.c)
 RLM_HDRS         := $(wildcard radiusd-module/*.h)
 RLM_OBJS         := $(patsubst %.c,$(BUILD)/obj/%.o,$(RLM_SRCS))
-RLM_CFLAGS       := $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAGS))) \
-                    $(filter-out -I%,$(FR_CFLAGS)) -fvisibility=hidden
+RLM_PQ_CFLAGS    := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+RLM_CFLAGS       := $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAGS) $(RLM_PQ_CFLAGS))) \
+                    $(filter-out -I%,$(FR_CFLAGS)) -fvisibility=hidden -pthread
 # -z defs makes a misspelt server function a link error instead of a load
 # error; the libraries are the ones the server itself runs with.
 RLM_LDFLAGS      := -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -Wl,--as-needed \
                     -L$(FR_LIBDIR) -Wl,-rpath,$(FR_LIBDIR)
-RLM_LDLIBS       := -lfreeradius-server -lfreeradius-radius -ltalloc
+RLM_LDLIBS       := -lfreeradius-server -lfreeradius-radius -ltalloc -lpq -lpthread -lm
 
 ALL_TARGETS  += $(RLM_HOTSPOT)
-TEST_SUITES  += tests/integration/radius_skeleton.sh
+TEST_SUITES  += tests/integration/radius_auth.sh tests/integration/radius_acct.sh
 LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
+
+# Unit tests of the pure logic (hs_logic.c builds without FreeRADIUS),
+# with the sanitizers like every unit test.
+RLM_UNIT_BIN := $(BUILD)/tests/unit/test_rlm_logic
+ALL_TARGETS  += $(RLM_UNIT_BIN)
+TEST_SUITES  += $(RLM_UNIT_BIN)
+LINT_SOURCES += tests/unit/test_rlm_logic.c
+
+$(BUILD)/san/radiusd-module/hs_logic.o: radiusd-module/hs_logic.c radiusd-module/hs_logic.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/tests/unit/test_rlm_logic.o: tests/unit/test_rlm_logic.c radiusd-module/hs_logic.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(RLM_UNIT_BIN): $(BUILD)/san/tests/unit/test_rlm_logic.o $(BUILD)/san/radiusd-module/hs_logic.o
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.

@@ -2,12 +2,11 @@
  * rlm_hotspot: voucher authorization and accounting for MikroTik hotspots,
  * as a FreeRADIUS 3.2 module.
  *
- * This form of the module reads and checks its database settings and
- * answers without a database: every Access-Request is rejected with a
- * message a customer can read, and no Accounting-Request is acknowledged
- * (returning fail from the accounting section makes the server send no
- * Accounting-Response, so the NAS keeps the record and retransmits it;
- * acknowledging a record that was not stored would lose it).
+ * This file holds the module's configuration, its start and stop, and the
+ * dispatch of requests to hs_request.c. The database work is in hs_db.c,
+ * the routers copy for dynamic clients in hs_clients.c, the batching
+ * accounting writer and its spool in hs_acct.c, and the pure logic in
+ * hs_logic.c.
  *
  * The server loads the module by the name of its one exported symbol,
  * rlm_hotspot; everything else here is static or hidden.
@@ -35,20 +34,9 @@ _Static_assert(HS_FR_SERVER_VERSION == RADIUSD_VERSION,
 	       "the FreeRADIUS headers differ in version from the installed server (or the build "
 	       "did not go through radiusd-module/module.mk): run make clean, then make");
 
+#include "hs_module.h"
+
 #define HS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-#define HS_REPLY_STARTING "Voucher service is starting; please try again shortly"
-
-typedef struct rlm_hotspot_t {
-	char const *name; /* instance name, for messages */
-	char const *server;
-	uint32_t port;
-	char const *database;
-	char const *login;
-	char const *password;
-	uint32_t connect_timeout;  /* seconds */
-	uint32_t interim_interval; /* seconds, sent as Acct-Interim-Interval */
-} rlm_hotspot_t;
 
 static CONF_PARSER const module_config[] = {
 	{"server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, server),
@@ -60,8 +48,25 @@ static CONF_PARSER const module_config[] = {
 	 "hs_radius"},
 	{"password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_hotspot_t, password), ""},
 	{"connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, connect_timeout), "3"},
+	{"query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, query_timeout), "5"},
+	{"pool_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_size), "16"},
+	{"pool_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_wait), "2000"},
 	{"interim_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, interim_interval),
 	 "300"},
+	{"clients_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, clients_refresh), "10"},
+	{"spool_file",
+	 FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, spool_file),
+	 "${radacctdir}/hotspot-accounting.spool"},
+	{"acct_batch_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, acct_batch_size), "200"},
+	{"acct_batch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, acct_batch_wait),
+	 "2000"},
+	{"acct_queue_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, acct_queue_size),
+	 "4096"},
+	{"fail_threshold", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, fail_threshold), "5"},
+	{"fail_block", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, fail_block), "60"},
+	{"fail_decay", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, fail_decay), "60"},
+	{"fail_table_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, fail_table_size),
+	 "4096"},
 	CONF_PARSER_TERMINATOR};
 
 /* Ranges of the integer settings, checked once at instantiation. */
@@ -75,6 +80,17 @@ typedef struct hs_uint_range {
 static hs_uint_range const uint_ranges[] = {
 	{"port", offsetof(rlm_hotspot_t, port), 1, 65535},
 	{"connect_timeout", offsetof(rlm_hotspot_t, connect_timeout), 1, 60},
+	{"query_timeout", offsetof(rlm_hotspot_t, query_timeout), 1, 60},
+	{"pool_size", offsetof(rlm_hotspot_t, pool_size), 1, 256},
+	{"pool_wait", offsetof(rlm_hotspot_t, pool_wait), 1, 30000},
+	{"clients_refresh", offsetof(rlm_hotspot_t, clients_refresh), 1, 3600},
+	{"acct_batch_size", offsetof(rlm_hotspot_t, acct_batch_size), 1, 1000},
+	{"acct_batch_wait", offsetof(rlm_hotspot_t, acct_batch_wait), 0, 100000},
+	{"acct_queue_size", offsetof(rlm_hotspot_t, acct_queue_size), 1, 1000000},
+	{"fail_threshold", offsetof(rlm_hotspot_t, fail_threshold), 1, 1000},
+	{"fail_block", offsetof(rlm_hotspot_t, fail_block), 1, 86400},
+	{"fail_decay", offsetof(rlm_hotspot_t, fail_decay), 1, 86400},
+	{"fail_table_size", offsetof(rlm_hotspot_t, fail_table_size), 64, 16777216},
 	/* RouterOS accepts shorter intervals, but each one is a database write. */
 	{"interim_interval", offsetof(rlm_hotspot_t, interim_interval), 60, 86400},
 };
@@ -94,6 +110,7 @@ static hs_str_limit const str_limits[] = {
 	{"database", offsetof(rlm_hotspot_t, database), 63},
 	{"login", offsetof(rlm_hotspot_t, login), 63},
 	{"password", offsetof(rlm_hotspot_t, password), 1024},
+	{"spool_file", offsetof(rlm_hotspot_t, spool_file), 4096},
 };
 
 /*
@@ -110,6 +127,14 @@ static char const *const required_attrs[] = {
 	"Hotspot-Voucher-Id",
 	"Hotspot-Tenant-Id",
 	"Hotspot-Reject-Reason",
+	"Idle-Timeout",
+	"Response-Packet-Type",
+	"FreeRADIUS-Client-IP-Address",
+	"FreeRADIUS-Client-IPv6-Address",
+	"FreeRADIUS-Client-Secret",
+	"FreeRADIUS-Client-Shortname",
+	"FreeRADIUS-Client-NAS-Type",
+	"FreeRADIUS-Client-Require-MA",
 };
 
 /* Reports a bad setting at its own line when it was set, else at the section. */
@@ -190,8 +215,71 @@ static int hs_check_dictionary(CONF_SECTION *conf)
 	return 0;
 }
 
+/* Stops what mod_start started and frees it; safe on a partial start. */
+static int mod_detach(void *instance)
+{
+	rlm_hotspot_t *inst = instance;
+
+	hs_acct_free(inst->acct);
+	inst->acct = NULL;
+	hs_clients_free(inst->clients);
+	inst->clients = NULL;
+	hs_db_pool_free(inst->pool);
+	inst->pool = NULL;
+	hs_throttle_free(inst->throttle);
+	inst->throttle = NULL;
+	return 0;
+}
+
 /*
- * Checks the settings once, before the server takes traffic. Returns -1
+ * Starts the runtime: the pool (no connection yet), the routers copy and
+ * its refresh thread, the accounting writer and its spool, the failure
+ * table. An unreachable database does not stop the start. Returns 0, or
+ * -1 (logged) with everything started so far stopped again.
+ */
+static int mod_start(rlm_hotspot_t *inst)
+{
+	hs_acct_config acfg;
+
+	inst->db = (hs_db_config){
+		.name = inst->name,
+		.server = inst->server,
+		.port = inst->port,
+		.database = inst->database,
+		.login = inst->login,
+		.password = inst->password,
+		.connect_timeout = inst->connect_timeout,
+		.query_timeout = inst->query_timeout,
+	};
+	acfg = (hs_acct_config){
+		.db = inst->db,
+		.spool_file = inst->spool_file,
+		.batch_max = inst->acct_batch_size,
+		.batch_wait_us = inst->acct_batch_wait,
+		.queue_max = inst->acct_queue_size,
+	};
+	inst->throttle = hs_throttle_create(inst->fail_table_size, inst->fail_threshold,
+					    inst->fail_block, inst->fail_decay);
+	inst->pool = hs_db_pool_create(&inst->db, inst->pool_size, inst->pool_wait);
+	if (!inst->throttle || !inst->pool) {
+		ERROR("rlm_hotspot (%s): out of memory", inst->name);
+		goto fail;
+	}
+	inst->clients = hs_clients_create(&inst->db, inst->clients_refresh);
+	if (!inst->clients)
+		goto fail;
+	inst->acct = hs_acct_create(&acfg);
+	if (!inst->acct)
+		goto fail;
+	return 0;
+fail:
+	mod_detach(inst);
+	return -1;
+}
+
+/*
+ * Checks the settings once, before the server takes traffic, then starts
+ * the runtime (not in a configuration check, freeradius -C). Returns -1
  * (and the server refuses to start) with a message naming the setting.
  */
 static int mod_instantiate(CONF_SECTION *conf, void *instance)
@@ -209,39 +297,44 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	INFO("rlm_hotspot (%s): database %s@%s:%u/%s, connect timeout %us, interim interval %us",
 	     inst->name, inst->login, inst->server, inst->port, inst->database,
 	     inst->connect_timeout, inst->interim_interval);
-	return 0;
+	if (check_config)
+		return 0;
+	return mod_start(inst);
 }
 
 /*
- * Access-Request: rejected with a Reply-Message (and the cause in
- * control:Hotspot-Reject-Reason), since no voucher can be checked yet.
- * Other packet types pass untouched (noop).
+ * The dynamic-client lookup runs the authorize section of the
+ * dynamic_clients server with the enclosing network as the request's
+ * client: that client names the server that defines clients.
  */
-static rlm_rcode_t __attribute__((nonnull))
-mod_authorize(__attribute__((unused)) void *instance, REQUEST *request)
+static bool hs_is_client_lookup(REQUEST const *request)
 {
+	return request->client && request->client->client_server;
+}
+
+/*
+ * authorize: a dynamic-client lookup, or an Access-Request decided here
+ * (Auth-Type Accept on success). Other packets pass untouched (noop).
+ */
+static rlm_rcode_t __attribute__((nonnull)) mod_authorize(void *instance, REQUEST *request)
+{
+	rlm_hotspot_t *inst = instance;
+
+	if (hs_is_client_lookup(request))
+		return hs_dynamic_client(inst, request);
 	if (request->packet->code != PW_CODE_ACCESS_REQUEST)
 		return RLM_MODULE_NOOP;
-
-	if (!pair_make_reply("Reply-Message", HS_REPLY_STARTING, T_OP_SET) ||
-	    !pair_make_config("Hotspot-Reject-Reason", "Service-Unavailable", T_OP_SET)) {
-		REDEBUG("cannot build the reject: %s", fr_strerror());
-		return RLM_MODULE_FAIL;
-	}
-	/* The server prefixes request messages with the module instance's name. */
-	RWARN("voucher store not connected; rejecting");
-	return RLM_MODULE_REJECT;
+	return hs_authorize(inst, request);
 }
 
-/*
- * Accounting-Request: not stored, so not acknowledged (fail makes the
- * server send no Accounting-Response and the NAS retransmits).
- */
-static rlm_rcode_t __attribute__((nonnull))
-mod_accounting(__attribute__((unused)) void *instance, REQUEST *request)
+/* accounting: acknowledged (ok) only once the record is durable. */
+static rlm_rcode_t __attribute__((nonnull)) mod_accounting(void *instance, REQUEST *request)
 {
-	RWARN("accounting not stored yet; not acknowledged");
-	return RLM_MODULE_FAIL;
+	rlm_hotspot_t *inst = instance;
+
+	if (request->packet->code != PW_CODE_ACCOUNTING_REQUEST)
+		return RLM_MODULE_NOOP;
+	return hs_accounting(inst, request);
 }
 
 extern module_t rlm_hotspot;
@@ -252,6 +345,7 @@ __attribute__((visibility("default"))) module_t rlm_hotspot = {
 	.inst_size = sizeof(rlm_hotspot_t),
 	.config = module_config,
 	.instantiate = mod_instantiate,
+	.detach = mod_detach,
 	.methods =
 		{
 			[MOD_AUTHORIZE] = mod_authorize,

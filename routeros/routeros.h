@@ -52,7 +52,10 @@
 	XX(TOO_LARGE, 0, "reply too large")                                                        \
 	XX(TRAP, 0, "command failed")                                                              \
 	XX(INTERRUPTED, 0, "command cancelled")                                                    \
-	XX(STATE, 0, "connection not open")
+	XX(STATE, 0, "connection not open")                                                        \
+	XX(RATE_LIMITED, 1, "too many requests to this router")                                    \
+	XX(NOT_FOUND, 0, "no such item on the router")                                             \
+	XX(UNSUPPORTED, 0, "not supported by this router")
 
 typedef enum {
 #define ROS__ERR_ENUM(name, temp, desc) ROS_ERR_##name,

@@ -13,7 +13,7 @@ ROS_SAN_LIB := $(BUILD)/san/librouteros.a
 ROS_LDLIBS := -lssl -lcrypto -lpthread
 
 # Unit tests: tests/unit/test_ros_<name>.c.
-ROS_UNIT_TESTS := wire reply
+ROS_UNIT_TESTS := wire reply parse bucket
 ROS_UNIT_BINS := $(patsubst %,$(BUILD)/tests/unit/test_ros_%,$(ROS_UNIT_TESTS))
 ROS_UNIT_OBJS := $(patsubst %,$(BUILD)/san/tests/unit/test_ros_%.o,$(ROS_UNIT_TESTS))
 
@@ -26,21 +26,28 @@ ROS_SIM := $(BUILD)/ros-sim
 ROS_CLIENT_TEST := $(BUILD)/tests/ros-client-test
 ROS_CLIENT_TEST_OBJ := $(BUILD)/san/tests/integration/ros_client_test.o
 
-# The fuzz target, built with clang's libFuzzer.
+# The provisioner's case runner for tests/integration/ros_prov.sh (sanitizers on).
+ROS_PROV_TEST := $(BUILD)/tests/ros-prov-test
+ROS_PROV_TEST_OBJ := $(BUILD)/san/tests/integration/ros_prov_test.o
+
+# The fuzz targets, built with clang's libFuzzer.
 ROS_FUZZ := $(BUILD)/fuzz/fuzz_ros_parser
+ROS_FUZZ_LOGIN := $(BUILD)/fuzz/fuzz_ros_login
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 
-ALL_TARGETS += $(ROS_LIB) $(ROS_UNIT_BINS) $(ROS_SIM) $(ROS_CLIENT_TEST)
+ALL_TARGETS += $(ROS_LIB) $(ROS_UNIT_BINS) $(ROS_SIM) $(ROS_CLIENT_TEST) $(ROS_PROV_TEST)
 # Without clang the rest still builds; the fuzz suite then reports the missing target.
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
-ALL_TARGETS += $(ROS_FUZZ)
+ALL_TARGETS += $(ROS_FUZZ) $(ROS_FUZZ_LOGIN)
 endif
-TEST_SUITES += $(ROS_UNIT_BINS) tests/integration/ros_sim.sh tests/integration/ros_fuzz.sh
+TEST_SUITES += $(ROS_UNIT_BINS) tests/integration/ros_sim.sh tests/integration/ros_fuzz.sh \
+               tests/integration/ros_prov.sh tests/integration/ros_login_fuzz.sh
 LINT_SOURCES += $(ROS_SRCS) $(wildcard routeros/*.h) \
                 $(patsubst %,tests/unit/test_ros_%.c,$(ROS_UNIT_TESTS)) \
                 $(ROS_SIM_SRCS) $(wildcard tests/sim/ros_sim*.h) \
-                tests/integration/ros_client_test.c tests/fuzz/fuzz_ros_parser.c
+                tests/integration/ros_client_test.c tests/fuzz/fuzz_ros_parser.c \
+                tests/integration/ros_prov_test.c tests/fuzz/fuzz_ros_login.c
 
 $(BUILD)/obj/routeros/%.o: routeros/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -76,11 +83,15 @@ $(ROS_SIM): $(ROS_SIM_OBJS) $(ROS_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(ROS_LDLIBS)
 
-$(ROS_CLIENT_TEST_OBJ): $(BUILD)/san/tests/integration/%.o: tests/integration/%.c | $(DEPS_STAMP)
+$(ROS_CLIENT_TEST_OBJ) $(ROS_PROV_TEST_OBJ): $(BUILD)/san/tests/integration/%.o: tests/integration/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
 $(ROS_CLIENT_TEST): $(ROS_CLIENT_TEST_OBJ) $(ROS_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(ROS_LDLIBS)
+
+$(ROS_PROV_TEST): $(ROS_PROV_TEST_OBJ) $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(ROS_LDLIBS)
 
@@ -92,16 +103,28 @@ $(ROS_FUZZ): tests/fuzz/fuzz_ros_parser.c routeros/wire.c routeros/reply.c route
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_ros_parser.c routeros/wire.c routeros/reply.c
 
+# The login exchange (and the provisioner's readers after it) against
+# arbitrary router bytes: the whole library is compiled into the target.
+$(ROS_FUZZ_LOGIN): tests/fuzz/fuzz_ros_login.c $(ROS_SRCS) routeros/internal.h \
+                   routeros/prov_internal.h routeros/provision.h routeros/routeros.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -I$(ROOT) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_ros_login.c $(ROS_SRCS) $(ROS_LDLIBS)
+
 SIM_PORT ?= 18728
 SIM_ARGS ?=
 sim: $(ROS_SIM)
 	$(ROS_SIM) --port $(SIM_PORT) $(SIM_ARGS)
 
-.PHONY: fuzz fuzz-ros
-fuzz: fuzz-ros
+.PHONY: fuzz fuzz-ros fuzz-ros-login
+fuzz: fuzz-ros fuzz-ros-login
 fuzz-ros: $(ROS_FUZZ)
 	@mkdir -p $(BUILD)/fuzz/corpus-ros-parser
 	$(ROS_FUZZ) -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus-ros-parser
+fuzz-ros-login: $(ROS_FUZZ_LOGIN)
+	@mkdir -p $(BUILD)/fuzz/corpus-ros-login
+	$(ROS_FUZZ_LOGIN) -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus-ros-login
 
 -include $(ROS_OBJS:.o=.d) $(ROS_SAN_OBJS:.o=.d) $(ROS_UNIT_OBJS:.o=.d) \
-         $(ROS_SIM_OBJS:.o=.d) $(ROS_CLIENT_TEST_OBJ:.o=.d)
+         $(ROS_SIM_OBJS:.o=.d) $(ROS_CLIENT_TEST_OBJ:.o=.d) $(ROS_PROV_TEST_OBJ:.o=.d)

@@ -397,6 +397,9 @@ static void test_defaults(void **state)
 				   "SESSION_RETENTION_DAYS=365\n"
 				   "EVENT_RETENTION_DAYS=7\n"
 				   "JOB_RETENTION_DAYS=14\n"
+				   "COA_TIMEOUT=6\n"
+				   "COA_RETRIES=2\n"
+				   "RADIUS_DICTIONARY_DIR=/usr/share/freeradius\n"
 				   "MIGRATIONS_DIR=sql/migrations\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
 	char err[256];
