@@ -3,7 +3,8 @@
 # client-against-simulator suite and the fuzz target of the sentence parser.
 #
 #   make sim [SIM_PORT=18728] [SIM_ARGS="--ros6 --slow 200"]   run the simulator
-#   make fuzz-ros [FUZZ_TIME=300]                              a long fuzz run
+#   make fuzz-ros [FUZZ_TIME=300]                              a long fuzz run of the parser
+#   make fuzz-ros-login [FUZZ_TIME=300]                        a long one of the login exchange
 
 ROS_SRCS := $(wildcard routeros/*.c)
 ROS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(ROS_SRCS))
