@@ -19,7 +19,8 @@ RLM_LDFLAGS      := -shared -Wl,-z,defs -Wl,-z,relro -Wl,-z,now -Wl,--as-needed 
 RLM_LDLIBS       := -lfreeradius-server -lfreeradius-radius -ltalloc -lpq -lpthread -lm
 
 ALL_TARGETS  += $(RLM_HOTSPOT)
-TEST_SUITES  += tests/integration/radius_auth.sh tests/integration/radius_acct.sh
+TEST_SUITES  += tests/integration/radius_config.sh tests/integration/radius_auth.sh \
+                tests/integration/radius_acct.sh
 LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
 
 # Unit tests of the pure logic (hs_logic.c builds without FreeRADIUS),

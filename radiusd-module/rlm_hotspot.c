@@ -49,7 +49,7 @@ static CONF_PARSER const module_config[] = {
 	{"password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_hotspot_t, password), ""},
 	{"connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, connect_timeout), "3"},
 	{"query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, query_timeout), "5"},
-	{"pool_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_size), "16"},
+	{"pool_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_size), "32"},
 	{"pool_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_wait), "2000"},
 	{"interim_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, interim_interval),
 	 "300"},

@@ -13,6 +13,11 @@
 #   RADIUS_REJECT_DELAY      seconds an Access-Reject is held back, 0-5 [1]
 #   RADIUS_MAX_THREADS       worker threads at most [32]
 #   RADIUS_INTERIM_INTERVAL  Acct-Interim-Interval in seconds [300]
+#   RADIUS_CLIENT_LIFETIME   seconds a router stays a client before it is looked
+#                            up again (a changed secret takes effect), 1-60 [30]
+#   RADIUS_CLIENTS_REFRESH   seconds between reloads of the routers, 1-60 [10]
+#   RADIUS_SPOOL_FILE        accounting spool for database outages
+#                            [OUTDIR/var/hotspot-accounting.spool]
 #   HS_MODULE_DIR            directory holding rlm_hotspot.so [the build directory]
 #   HS_LOG_DIR               log directory [OUTDIR/log]
 #   DB_HOST [127.0.0.1]  DB_PORT [5432]  DB_DATABASE [hotspot]
@@ -73,6 +78,9 @@ log_dest=${RADIUS_LOG_DESTINATION:-files}
 reject_delay=${RADIUS_REJECT_DELAY:-1}
 max_threads=${RADIUS_MAX_THREADS:-32}
 interim=${RADIUS_INTERIM_INTERVAL:-300}
+client_lifetime=${RADIUS_CLIENT_LIFETIME:-30}
+clients_refresh=${RADIUS_CLIENTS_REFRESH:-10}
+spool_file=${RADIUS_SPOOL_FILE:-$out/var/hotspot-accounting.spool}
 module_dir=${HS_MODULE_DIR:-$root/build}
 log_dir=${HS_LOG_DIR:-$out/log}
 db_host=${DB_HOST:-127.0.0.1}
@@ -104,6 +112,9 @@ esac
 check_uint RADIUS_REJECT_DELAY "$reject_delay" 0 5
 check_uint RADIUS_MAX_THREADS "$max_threads" 1 1024
 check_uint RADIUS_INTERIM_INTERVAL "$interim" 60 86400
+check_uint RADIUS_CLIENT_LIFETIME "$client_lifetime" 1 60
+check_uint RADIUS_CLIENTS_REFRESH "$clients_refresh" 1 60
+check_path RADIUS_SPOOL_FILE "$spool_file"
 check_uint DB_PORT "$db_port" 1 65535
 check_uint DB_CONNECT_TIMEOUT "$db_timeout" 1 60
 check_path OUTDIR "$out"
@@ -136,6 +147,9 @@ declare -A val=(
 	[DB_RADIUS_PASSWORD]=$(quote_escape "$db_password")
 	[DB_CONNECT_TIMEOUT]=$db_timeout
 	[INTERIM_INTERVAL]=$interim
+	[CLIENT_LIFETIME]=$client_lifetime
+	[CLIENTS_REFRESH]=$clients_refresh
+	[SPOOL_FILE]=$spool_file
 	[LISTEN_ADDR_KEY]=$listen_key
 	[RADIUS_LISTEN]=$listen
 	[RADIUS_AUTH_PORT]=$auth_port
@@ -161,9 +175,11 @@ render() {
 }
 
 rm -rf "$out/mods-enabled" "$out/sites-enabled"
-mkdir -p "$out/mods-enabled" "$out/sites-enabled" "$out/run" "$out/var" "$log_dir/radacct"
+mkdir -p "$out/mods-enabled" "$out/sites-enabled" "$out/run" "$out/var" "$log_dir/radacct" \
+	"$(dirname "$spool_file")"
 render "$here/radiusd.conf.in" "$out/radiusd.conf"
 render "$here/clients.conf.in" "$out/clients.conf"
 render "$here/dictionary.in" "$out/dictionary"
 render "$here/mods-available/hotspot" "$out/mods-enabled/hotspot"
 render "$here/sites-available/hotspot" "$out/sites-enabled/hotspot"
+render "$here/sites-available/dynamic-clients" "$out/sites-enabled/dynamic-clients"

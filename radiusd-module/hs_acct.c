@@ -1,0 +1,603 @@
+/*
+ * Accounting for rlm_hotspot (see hs_acct.h): the batching writer and the
+ * spool.
+ *
+ * Only the writer thread touches the connection and the spool, so neither
+ * needs a lock; the queue and the items' results are under a->lock.
+ * While the spool holds records not yet replayed, new batches are appended
+ * to it too, so the database receives every record in arrival order.
+ */
+#include <freeradius/build.h>
+#include <freeradius/radiusd.h>
+
+#include "hs_acct.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HS_ARRAY_MAX     (8u << 20) /* bytes per array literal */
+#define HS_REPLAY_READ   (256u << 10)
+#define HS_REPLAY_CHUNKS 8 /* batches replayed per turn, so new records are not held up */
+
+typedef struct hs_acct_item {
+	hs_acct_rec const *rec;
+	hs_acct_result result;
+	bool done;
+} hs_acct_item;
+
+struct hs_acct {
+	hs_acct_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t arrived; /* the writer waits for records */
+	pthread_cond_t done;    /* submitters wait for their result */
+	hs_acct_item **queue;   /* ring of cfg.queue_max */
+	unsigned head;
+	unsigned count;
+	bool stop;
+	bool started;
+	pthread_t thread;
+
+	/* The writer's own. */
+	PGconn *conn;
+	time_t down_until; /* no connect attempt before this */
+	int spool_fd;
+	off_t spool_size; /* bytes in the spool */
+	off_t replay_pos; /* bytes of it already in the database */
+};
+
+/* --- the spool ------------------------------------------------------------------ */
+
+/* Makes the spool's directory entry durable (a new file is lost otherwise). */
+static void hs_spool_sync_dir(char const *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (!copy)
+		return;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+/*
+ * Cuts a record torn by a crash off the end of the spool: everything after
+ * the last newline. Such a record was never acknowledged. Returns the new
+ * size, or -1.
+ */
+static off_t hs_spool_cut_torn(int fd, off_t size)
+{
+	char buf[HS_SPOOL_LINE_MAX];
+	off_t from = size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0;
+	ssize_t n;
+
+	if (size == 0)
+		return 0;
+	n = pread(fd, buf, (size_t)(size - from), from);
+	if (n != size - from)
+		return -1;
+	while (n > 0 && buf[n - 1] != '\n')
+		n--;
+	if (from + n == size)
+		return size;
+	/* No newline in the last line's reach: the tail is damaged beyond one record. */
+	if (ftruncate(fd, from + n) != 0 || fdatasync(fd) != 0)
+		return -1;
+	return from + n;
+}
+
+/* Opens the spool; returns 0, or -1 after logging. */
+static int hs_spool_open(hs_acct *a)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(a->cfg.spool_file, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0 || fstat(fd, &st) != 0) {
+		ERROR("rlm_hotspot (%s): cannot open the accounting spool %s: %s", a->cfg.db.name,
+		      a->cfg.spool_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	hs_spool_sync_dir(a->cfg.spool_file);
+	a->spool_fd = fd;
+	a->spool_size = hs_spool_cut_torn(fd, st.st_size);
+	if (a->spool_size < 0) {
+		ERROR("rlm_hotspot (%s): cannot read the accounting spool %s: %s", a->cfg.db.name,
+		      a->cfg.spool_file, strerror(errno));
+		return -1;
+	}
+	if (a->spool_size > 0)
+		INFO("rlm_hotspot (%s): the accounting spool holds %" PRId64
+		     " bytes to replay into the database",
+		     a->cfg.db.name, (int64_t)a->spool_size);
+	return 0;
+}
+
+static bool hs_spool_pending(hs_acct const *a)
+{
+	return a->spool_size > a->replay_pos;
+}
+
+/* Writes all of buf at the end of the spool and syncs; returns 0 or -1. */
+static int hs_spool_write(hs_acct *a, char const *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(a->spool_fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	if (fdatasync(a->spool_fd) != 0)
+		goto fail;
+	a->spool_size += (off_t)len;
+	return 0;
+fail:
+	ERROR("rlm_hotspot (%s): cannot write the accounting spool %s: %s", a->cfg.db.name,
+	      a->cfg.spool_file, strerror(errno));
+	/* A partial record must not glue itself to the next one. */
+	if (ftruncate(a->spool_fd, a->spool_size) != 0)
+		ERROR("rlm_hotspot (%s): cannot cut the accounting spool back", a->cfg.db.name);
+	return -1;
+}
+
+/* Appends the batch to the spool; every item gets SPOOLED, or FAILED. */
+static void hs_spool_append(hs_acct *a, hs_acct_item **items, unsigned n)
+{
+	hs_acct_result r = HS_ACCT_FAILED;
+	char line[HS_SPOOL_LINE_MAX];
+	hs_buf b;
+	unsigned i;
+
+	hs_buf_init(&b, (size_t)n * HS_SPOOL_LINE_MAX);
+	for (i = 0; i < n; i++) {
+		int len = hs_spool_encode(items[i]->rec, line, sizeof(line));
+
+		if (len < 0 || hs_buf_append(&b, line, (size_t)len) < 0)
+			break;
+	}
+	if (i == n && !b.failed && hs_spool_write(a, b.data, b.len) == 0)
+		r = HS_ACCT_SPOOLED;
+	for (i = 0; i < n; i++)
+		items[i]->result = r;
+	hs_buf_free(&b);
+}
+
+/* --- the database ------------------------------------------------------------- */
+
+/* The twelve array literals of one call. */
+typedef struct hs_acct_arrays {
+	hs_buf col[HS_ACCOUNTING_NPARAMS];
+} hs_acct_arrays;
+
+/* Appends rec to the arrays; a field marked absent goes as NULL. */
+static void hs_arrays_add(hs_acct_arrays *x, hs_acct_rec const *r)
+{
+	char num[3][24], status[16], at[48];
+	unsigned p = r->present;
+
+	snprintf(status, sizeof(status), "%d", r->status);
+	snprintf(num[0], sizeof(num[0]), "%" PRIu64, r->in_octets);
+	snprintf(num[1], sizeof(num[1]), "%" PRIu64, r->out_octets);
+	snprintf(num[2], sizeof(num[2]), "%" PRIu64, r->session_time);
+	hs_pgarr_add(&x->col[0], r->nas);
+	hs_pgarr_add(&x->col[1], status);
+	hs_pgarr_add(&x->col[2], p & HS_F_UID ? r->uid : NULL);
+	hs_pgarr_add(&x->col[3], p & HS_F_SID ? r->sid : NULL);
+	hs_pgarr_add(&x->col[4], p & HS_F_USER ? r->user : NULL);
+	hs_pgarr_add(&x->col[5], p & HS_F_MAC ? r->mac : NULL);
+	hs_pgarr_add(&x->col[6], p & HS_F_FRAMED ? r->framed : NULL);
+	hs_pgarr_add(&x->col[7], p & HS_F_IN ? num[0] : NULL);
+	hs_pgarr_add(&x->col[8], p & HS_F_OUT ? num[1] : NULL);
+	hs_pgarr_add(&x->col[9], p & HS_F_TIME ? num[2] : NULL);
+	hs_pgarr_add(&x->col[10], p & HS_F_CAUSE ? r->cause : NULL);
+	hs_pgarr_add(&x->col[11],
+		     hs_format_utc(at, sizeof(at), r->at_sec, r->at_usec) > 0 ? at : NULL);
+}
+
+/* Maps the function's per-record results onto out (n entries, 1-based idx). */
+static void hs_acct_results(hs_acct const *a, PGresult const *res, hs_acct_result *out, unsigned n)
+{
+	int rows = PQntuples(res), i;
+
+	for (i = 0; i < rows; i++) {
+		long idx = strtol(PQgetvalue(res, i, 0), NULL, 10);
+		char const *r = PQgetvalue(res, i, 1);
+
+		if (idx < 1 || (unsigned long)idx > n)
+			continue;
+		if (strcmp(r, "ok") == 0) {
+			out[idx - 1] = HS_ACCT_STORED;
+		} else if (strcmp(r, "invalid") == 0) {
+			out[idx - 1] = HS_ACCT_INVALID;
+		} else if (strcmp(r, "unknown_client") == 0) {
+			out[idx - 1] = HS_ACCT_UNKNOWN;
+		} else {
+			ERROR("rlm_hotspot (%s): accounting result '%s' is not known; record not "
+			      "acknowledged",
+			      a->cfg.db.name, r);
+		}
+	}
+}
+
+/* One call of hs_radius_accounting on the writer's connection. */
+static hs_db_rc hs_acct_call(hs_acct *a, hs_acct_arrays const *x, hs_acct_result *out, unsigned n)
+{
+	char const *values[HS_ACCOUNTING_NPARAMS];
+	PGresult *res;
+	hs_db_rc rc;
+	unsigned i;
+
+	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++)
+		values[i] = x->col[i].data;
+	res = PQexecPrepared(a->conn, HS_STMT_ACCOUNTING, HS_ACCOUNTING_NPARAMS, values, NULL, NULL,
+			     0);
+	rc = hs_db_classify(&a->cfg.db, a->conn, res, "storing accounting");
+	if (rc == HS_DB_OK)
+		hs_acct_results(a, res, out, n);
+	PQclear(res);
+	return rc;
+}
+
+/* A connection for the writer, unless the database failed within the second. */
+static bool hs_acct_connect(hs_acct *a)
+{
+	if (a->conn)
+		return true;
+	if (time(NULL) < a->down_until)
+		return false;
+	a->conn = hs_db_connect(&a->cfg.db);
+	if (!a->conn)
+		a->down_until = time(NULL) + 1;
+	return a->conn != NULL;
+}
+
+/*
+ * Stores n records in one call and one commit. out[i] gets each record's
+ * result (FAILED unless the call succeeded). A deadlock or serialization
+ * failure is retried once: every record is idempotent.
+ */
+static hs_db_rc hs_acct_store(hs_acct *a, hs_acct_rec const *const *recs, hs_acct_result *out,
+			      unsigned n)
+{
+	hs_acct_arrays x;
+	hs_db_rc rc = HS_DB_DOWN;
+	unsigned i;
+	int attempt;
+
+	for (i = 0; i < n; i++)
+		out[i] = HS_ACCT_FAILED;
+	if (!hs_acct_connect(a))
+		return HS_DB_DOWN;
+	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++) {
+		hs_buf_init(&x.col[i], HS_ARRAY_MAX);
+		hs_pgarr_open(&x.col[i]);
+	}
+	for (i = 0; i < n; i++)
+		hs_arrays_add(&x, recs[i]);
+	rc = HS_DB_ERROR;
+	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++) {
+		hs_pgarr_close(&x.col[i]);
+		if (x.col[i].failed)
+			goto out;
+	}
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = hs_acct_call(a, &x, out, n);
+		if (rc != HS_DB_AGAIN)
+			break;
+	}
+	if (rc == HS_DB_DOWN || rc == HS_DB_AGAIN) {
+		PQfinish(a->conn);
+		a->conn = NULL;
+		a->down_until = time(NULL) + 1;
+	}
+out:
+	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++)
+		hs_buf_free(&x.col[i]);
+	return rc;
+}
+
+/* Stores a batch of queued items, or spools it; sets every item's result. */
+static void hs_acct_process(hs_acct *a, hs_acct_item **items, unsigned n)
+{
+	hs_acct_rec const *recs[n];
+	hs_acct_result out[n];
+	hs_db_rc rc;
+	unsigned i;
+
+	if (hs_spool_pending(a)) {
+		hs_spool_append(a, items, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		recs[i] = items[i]->rec;
+	rc = hs_acct_store(a, recs, out, n);
+	if (rc == HS_DB_DOWN || rc == HS_DB_AGAIN) {
+		hs_spool_append(a, items, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		items[i]->result = out[i];
+}
+
+/* --- replaying the spool -------------------------------------------------------- */
+
+/*
+ * Reads up to max records of the spool from replay_pos into recs; *used is
+ * the bytes they took (damaged lines are skipped, logged, and counted in).
+ * Returns the number of records, or -1 on a read error.
+ */
+static int hs_replay_read(hs_acct *a, char *buf, hs_acct_rec *recs, unsigned max, size_t *used)
+{
+	size_t want = HS_REPLAY_READ, off = 0;
+	ssize_t got;
+	unsigned n = 0;
+
+	if ((off_t)want > a->spool_size - a->replay_pos)
+		want = (size_t)(a->spool_size - a->replay_pos);
+	got = pread(a->spool_fd, buf, want, a->replay_pos);
+	if (got < 0)
+		return -1;
+	while (n < max && off < (size_t)got) {
+		char *nl = memchr(buf + off, '\n', (size_t)got - off);
+
+		if (!nl)
+			break;
+		if (hs_spool_decode(buf + off, (size_t)(nl - (buf + off)), &recs[n]) == 0)
+			n++;
+		else
+			ERROR("rlm_hotspot (%s): damaged record in the accounting spool at byte "
+			      "%" PRId64 "; skipped",
+			      a->cfg.db.name, (int64_t)(a->replay_pos + (off_t)off));
+		off = (size_t)(nl - buf) + 1;
+	}
+	*used = off;
+	return (int)n;
+}
+
+/* Logs what the database refused of a replayed batch (it cannot be resent). */
+static void hs_replay_log(hs_acct const *a, hs_acct_result const *out, hs_acct_rec const *recs,
+			  unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (out[i] == HS_ACCT_STORED)
+			continue;
+		WARN("rlm_hotspot (%s): spooled accounting record from %s (status %d) was %s; "
+		     "dropped",
+		     a->cfg.db.name, recs[i].nas, recs[i].status,
+		     out[i] == HS_ACCT_INVALID ? "invalid" : "from an unknown router");
+	}
+}
+
+/* Empties the spool once everything in it is in the database. */
+static void hs_replay_finish(hs_acct *a)
+{
+	if (ftruncate(a->spool_fd, 0) != 0 || fdatasync(a->spool_fd) != 0) {
+		ERROR("rlm_hotspot (%s): cannot empty the accounting spool: %s", a->cfg.db.name,
+		      strerror(errno));
+		return;
+	}
+	INFO("rlm_hotspot (%s): accounting spool replayed into the database", a->cfg.db.name);
+	a->spool_size = a->replay_pos = 0;
+}
+
+/* Replays a bounded part of the spool; stops at the first failure. */
+static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_result *out)
+{
+	hs_acct_rec const *ptrs[a->cfg.batch_max];
+	unsigned chunk, i;
+
+	for (chunk = 0; chunk < HS_REPLAY_CHUNKS && hs_spool_pending(a); chunk++) {
+		size_t used = 0;
+		int n = hs_replay_read(a, buf, recs, a->cfg.batch_max, &used);
+
+		if (n < 0 || used == 0) {
+			ERROR("rlm_hotspot (%s): cannot read the accounting spool", a->cfg.db.name);
+			a->down_until = time(NULL) + 10;
+			return;
+		}
+		for (i = 0; i < (unsigned)n; i++)
+			ptrs[i] = &recs[i];
+		if (n > 0 && hs_acct_store(a, ptrs, out, (unsigned)n) != HS_DB_OK) {
+			if (!a->conn)
+				return;
+			/* The statement itself fails: wait longer before the next attempt. */
+			a->down_until = time(NULL) + 10;
+			PQfinish(a->conn);
+			a->conn = NULL;
+			return;
+		}
+		hs_replay_log(a, out, recs, (unsigned)n);
+		a->replay_pos += (off_t)used;
+	}
+	if (!hs_spool_pending(a))
+		hs_replay_finish(a);
+}
+
+/* --- the writer thread ---------------------------------------------------------- */
+
+/* Waits for records (or, with a spool to replay, at most a second). Lock held. */
+static void hs_acct_wait(hs_acct *a)
+{
+	struct timespec when;
+
+	if (a->count || a->stop)
+		return;
+	if (!hs_spool_pending(a)) {
+		pthread_cond_wait(&a->arrived, &a->lock);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &when);
+	when.tv_sec += 1;
+	(void)pthread_cond_timedwait(&a->arrived, &a->lock, &when);
+}
+
+/* Lets a batch fill up for at most batch_wait_us after its first record. Lock held. */
+static void hs_acct_gather(hs_acct *a)
+{
+	struct timespec when;
+
+	if (!a->count || a->count >= a->cfg.batch_max || !a->cfg.batch_wait_us)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &when);
+	when.tv_nsec += (long)a->cfg.batch_wait_us * 1000L;
+	while (when.tv_nsec >= 1000000000L) {
+		when.tv_sec++;
+		when.tv_nsec -= 1000000000L;
+	}
+	while (a->count < a->cfg.batch_max && !a->stop) {
+		if (pthread_cond_timedwait(&a->arrived, &a->lock, &when) != 0)
+			break;
+	}
+}
+
+/* Takes up to batch_max items off the queue. Lock held. */
+static unsigned hs_acct_take(hs_acct *a, hs_acct_item **batch)
+{
+	unsigned n = 0;
+
+	while (a->count && n < a->cfg.batch_max) {
+		batch[n++] = a->queue[a->head];
+		a->head = (a->head + 1) % a->cfg.queue_max;
+		a->count--;
+	}
+	return n;
+}
+
+static void *hs_acct_thread(void *arg)
+{
+	hs_acct *a = arg;
+	hs_acct_item **batch = calloc(a->cfg.batch_max, sizeof(*batch));
+	hs_acct_rec *recs = calloc(a->cfg.batch_max, sizeof(*recs));
+	hs_acct_result *out = calloc(a->cfg.batch_max, sizeof(*out));
+	char *buf = malloc(HS_REPLAY_READ);
+	unsigned n, i;
+
+	pthread_mutex_lock(&a->lock);
+	while (batch && recs && out && buf) {
+		hs_acct_wait(a);
+		if (a->stop && !a->count)
+			break;
+		hs_acct_gather(a);
+		n = hs_acct_take(a, batch);
+		pthread_mutex_unlock(&a->lock);
+		if (n)
+			hs_acct_process(a, batch, n);
+		pthread_mutex_lock(&a->lock);
+		for (i = 0; i < n; i++)
+			batch[i]->done = true;
+		if (n)
+			pthread_cond_broadcast(&a->done);
+		if (!hs_spool_pending(a) || time(NULL) < a->down_until || a->stop)
+			continue;
+		pthread_mutex_unlock(&a->lock);
+		hs_acct_replay(a, buf, recs, out);
+		pthread_mutex_lock(&a->lock);
+	}
+	/* Out of memory or stopping: nothing more will be stored. */
+	a->stop = true;
+	while (a->count) {
+		hs_acct_item *it = a->queue[a->head];
+
+		it->result = HS_ACCT_FAILED;
+		it->done = true;
+		a->head = (a->head + 1) % a->cfg.queue_max;
+		a->count--;
+	}
+	pthread_cond_broadcast(&a->done);
+	pthread_mutex_unlock(&a->lock);
+	free(batch);
+	free(recs);
+	free(out);
+	free(buf);
+	return NULL;
+}
+
+hs_acct *hs_acct_create(hs_acct_config const *cfg)
+{
+	hs_acct *a = calloc(1, sizeof(*a));
+	pthread_condattr_t ca;
+
+	if (!a)
+		return NULL;
+	a->cfg = *cfg;
+	a->spool_fd = -1;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->arrived, &ca);
+	pthread_cond_init(&a->done, &ca);
+	pthread_condattr_destroy(&ca);
+	a->queue = calloc(cfg->queue_max, sizeof(*a->queue));
+	if (!a->queue || hs_spool_open(a) < 0)
+		goto fail;
+	if (pthread_create(&a->thread, NULL, hs_acct_thread, a) != 0) {
+		ERROR("rlm_hotspot (%s): cannot start the accounting writer", cfg->db.name);
+		goto fail;
+	}
+	a->started = true;
+	return a;
+fail:
+	hs_acct_free(a);
+	return NULL;
+}
+
+void hs_acct_free(hs_acct *a)
+{
+	if (!a)
+		return;
+	if (a->started) {
+		pthread_mutex_lock(&a->lock);
+		a->stop = true;
+		pthread_cond_signal(&a->arrived);
+		pthread_mutex_unlock(&a->lock);
+		pthread_join(a->thread, NULL);
+	}
+	PQfinish(a->conn);
+	if (a->spool_fd >= 0)
+		close(a->spool_fd);
+	free(a->queue);
+	pthread_cond_destroy(&a->done);
+	pthread_cond_destroy(&a->arrived);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec)
+{
+	hs_acct_item item = {rec, HS_ACCT_FAILED, false};
+
+	pthread_mutex_lock(&a->lock);
+	if (a->stop || a->count >= a->cfg.queue_max) {
+		pthread_mutex_unlock(&a->lock);
+		return HS_ACCT_FAILED;
+	}
+	a->queue[(a->head + a->count) % a->cfg.queue_max] = &item;
+	a->count++;
+	pthread_cond_signal(&a->arrived);
+	/* The writer's every step is bounded (connect, statement and TCP timeouts). */
+	while (!item.done)
+		pthread_cond_wait(&a->done, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	return item.result;
+}

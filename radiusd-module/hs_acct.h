@@ -1,0 +1,47 @@
+/*
+ * Accounting for rlm_hotspot: a writer thread gathers the records that
+ * arrive together into one call of hs_radius_accounting and one commit, and
+ * the request threads wait until their record is durable. When the
+ * database is unreachable, the batch goes to a local spool file instead
+ * (mode 0600, fdatasync'd before anyone is answered), replayed in order
+ * when the database is back and emptied once replayed.
+ */
+#ifndef HS_ACCT_H
+#define HS_ACCT_H
+
+#include "hs_db.h"
+#include "hs_logic.h"
+
+typedef struct hs_acct_config {
+	hs_db_config db;
+	char const *spool_file;
+	unsigned batch_max;     /* records per call */
+	unsigned batch_wait_us; /* how long the first record waits for company */
+	unsigned queue_max;     /* records waiting at most; more are not acknowledged */
+} hs_acct_config;
+
+/* What became of one record. */
+typedef enum hs_acct_result {
+	HS_ACCT_STORED = 0, /* committed: acknowledge */
+	HS_ACCT_SPOOLED,    /* in the spool, on disk: acknowledge */
+	HS_ACCT_INVALID,    /* malformed, nothing stored, resending cannot help: acknowledge */
+	HS_ACCT_UNKNOWN,    /* no router has that address: do not answer */
+	HS_ACCT_FAILED,     /* neither stored nor spooled: do not answer (the NAS resends) */
+} hs_acct_result;
+
+typedef struct hs_acct hs_acct;
+
+/*
+ * Opens (creating, mode 0600) the spool, cutting a record torn by a crash
+ * off its end, and starts the writer thread. Connects lazily. Returns NULL
+ * (logged) on failure. Caller frees with hs_acct_free.
+ */
+hs_acct *hs_acct_create(hs_acct_config const *cfg) __attribute__((warn_unused_result));
+
+/* Answers what is queued, stops the writer and frees everything. */
+void hs_acct_free(hs_acct *a);
+
+/* Stores one record; blocks until it is durable or has failed. */
+hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec) __attribute__((nonnull));
+
+#endif

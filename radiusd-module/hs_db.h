@@ -1,0 +1,84 @@
+/*
+ * PostgreSQL access for rlm_hotspot: connections as the RADIUS role, made
+ * lazily with a bounded connect timeout, with the module's statements
+ * prepared; a small pool for the request threads; one classification of
+ * libpq failures.
+ */
+#ifndef HS_DB_H
+#define HS_DB_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#define HS_DB_WARN_UNUSED __attribute__((warn_unused_result))
+
+/* Connection settings; the strings belong to the module instance. */
+typedef struct hs_db_config {
+	char const *name; /* module instance, for messages */
+	char const *server;
+	uint32_t port;
+	char const *database;
+	char const *login;
+	char const *password;
+	uint32_t connect_timeout; /* seconds */
+	uint32_t query_timeout;   /* seconds: statement_timeout and TCP user timeout */
+} hs_db_config;
+
+/* What a failure means for the caller. */
+typedef enum hs_db_rc {
+	HS_DB_OK = 0,
+	HS_DB_DOWN,  /* no connection or lost: reconnect later; nothing is known to be stored */
+	HS_DB_AGAIN, /* transient (deadlock, serialization): the same call may succeed now */
+	HS_DB_ERROR, /* the statement failed: repeating it cannot help */
+} hs_db_rc;
+
+/* The module's prepared statements, prepared on every connection. */
+#define HS_STMT_AUTHORIZE  "hs_authorize"
+#define HS_STMT_ACCOUNTING "hs_accounting"
+#define HS_STMT_CLIENTS    "hs_clients"
+
+/* Accounting takes 12 parallel arrays; authorize 8 values. */
+#define HS_AUTHORIZE_NPARAMS  8
+#define HS_ACCOUNTING_NPARAMS 12
+
+/*
+ * Connects and prepares the statements, waiting at most connect_timeout.
+ * Returns the connection (caller closes it with PQfinish), or NULL after
+ * logging why (never the password).
+ */
+PGconn *hs_db_connect(hs_db_config const *cfg) HS_DB_WARN_UNUSED;
+
+/*
+ * Classifies the outcome of a statement: res may be NULL (libpq returns
+ * none when the connection broke or memory ran out). Logs failures,
+ * prefixed with what.
+ */
+hs_db_rc hs_db_classify(hs_db_config const *cfg, PGconn *conn, PGresult const *res,
+			char const *what);
+
+typedef struct hs_db_pool hs_db_pool;
+
+/*
+ * A pool of at most size connections, none made yet. A request waits at
+ * most wait_ms for a free one. After a failed connect, further attempts
+ * fail at once for a second, so that an unreachable database does not hold
+ * every thread for connect_timeout. Returns NULL without memory.
+ */
+hs_db_pool *hs_db_pool_create(hs_db_config const *cfg, unsigned size,
+			      unsigned wait_ms) HS_DB_WARN_UNUSED;
+/* Closes every idle connection and frees the pool; none may be in use. */
+void hs_db_pool_free(hs_db_pool *pool);
+
+/*
+ * Runs a prepared statement on a pooled connection (text results; params
+ * as PQexecPrepared takes them). A connection that turns out dead is
+ * dropped with the other idle ones (they share its fate) and the call is
+ * made once more on a new connection; a transient failure is retried once.
+ * Returns HS_DB_OK with *res set (caller PQclears it), or the failure with
+ * *res NULL.
+ */
+hs_db_rc hs_db_pool_exec(hs_db_pool *pool, char const *stmt, int nparams, char const *const *values,
+			 int const *lengths, int const *formats, PGresult **res)
+	__attribute__((nonnull(1, 2, 7)));
+
+#endif

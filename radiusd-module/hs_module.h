@@ -1,0 +1,64 @@
+/*
+ * The module instance of rlm_hotspot and the request handlers that
+ * rlm_hotspot.c dispatches to. Internal to radiusd-module/: include after
+ * <freeradius/radiusd.h>.
+ */
+#ifndef HS_MODULE_H
+#define HS_MODULE_H
+
+#include "hs_acct.h"
+#include "hs_clients.h"
+#include "hs_db.h"
+#include "hs_logic.h"
+
+#include <stdint.h>
+
+typedef struct rlm_hotspot_t {
+	char const *name; /* instance name, for messages */
+
+	/* Settings (mods-available/hotspot). */
+	char const *server;
+	uint32_t port;
+	char const *database;
+	char const *login;
+	char const *password;
+	uint32_t connect_timeout;  /* seconds */
+	uint32_t query_timeout;    /* seconds */
+	uint32_t pool_size;        /* connections for Access-Requests */
+	uint32_t pool_wait;        /* milliseconds a request waits for one */
+	uint32_t interim_interval; /* seconds, sent as Acct-Interim-Interval */
+	uint32_t clients_refresh;  /* seconds between reloads of the routers */
+	char const *spool_file;
+	uint32_t acct_batch_size;
+	uint32_t acct_batch_wait; /* microseconds */
+	uint32_t acct_queue_size;
+	uint32_t fail_threshold; /* failed logins per device before it is blocked */
+	uint32_t fail_block;     /* seconds a device stays blocked */
+	uint32_t fail_decay;     /* seconds for a device's failure score to halve */
+	uint32_t fail_table_size;
+
+	/* Runtime (none of it in a configuration check, freeradius -C). */
+	hs_db_config db;
+	hs_db_pool *pool;
+	hs_clients *clients;
+	hs_acct *acct;
+	hs_throttle *throttle;
+} rlm_hotspot_t;
+
+/* Access-Request: the voucher decision (authorize section). */
+rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request) __attribute__((nonnull));
+
+/*
+ * The dynamic_clients virtual server: fills control:FreeRADIUS-Client-*
+ * from the in-memory routers. Returns ok, or notfound for an unknown
+ * address (the packet is then dropped).
+ */
+rlm_rcode_t hs_dynamic_client(rlm_hotspot_t *inst, REQUEST *request) __attribute__((nonnull));
+
+/* Accounting-Request: stored or spooled before it is acknowledged. */
+rlm_rcode_t hs_accounting(rlm_hotspot_t *inst, REQUEST *request) __attribute__((nonnull));
+
+/* Marks the request to get no answer at all; returns handled. */
+rlm_rcode_t hs_no_answer(REQUEST *request) __attribute__((nonnull));
+
+#endif

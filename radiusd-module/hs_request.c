@@ -1,0 +1,430 @@
+/*
+ * The request side of rlm_hotspot: Access-Request decisions, dynamic
+ * clients and Accounting-Requests (see hs_module.h).
+ */
+#include <freeradius/build.h>
+#include <freeradius/radiusd.h>
+#include <freeradius/md5.h>
+
+#include "hs_module.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* What a customer reads when the device is blocked for guessing. */
+#define HS_MSG_BLOCKED "Too many failed logins from this device; please try again later"
+#define HS_MSG_INVALID "Invalid voucher code or password"
+
+/* Columns of the authorize statement. */
+enum {
+	HS_A_RESULT,
+	HS_A_REASON,
+	HS_A_MESSAGE,
+	HS_A_VOUCHER,
+	HS_A_TIMEOUT,
+	HS_A_DATA_LEFT,
+	HS_A_RATE_LIMIT,
+	HS_A_IDLE_TIMEOUT,
+	HS_A_COLUMNS
+};
+
+rlm_rcode_t hs_no_answer(REQUEST *request)
+{
+	/* Response-Packet-Type 256 is FreeRADIUS's Do-Not-Respond. */
+	if (!pair_make_config("Response-Packet-Type", "256", T_OP_SET))
+		REDEBUG("cannot mark the request unanswered: %s", fr_strerror());
+	return RLM_MODULE_HANDLED;
+}
+
+/* The packet's source address as text: the router, by FreeRADIUS's rule. */
+static void hs_src_text(REQUEST *request, char *out, size_t size)
+{
+	fr_ipaddr_t const *ip = &request->packet->src_ipaddr;
+
+	if (!inet_ntop(ip->af, &ip->ipaddr, out, (socklen_t)size))
+		out[0] = '\0';
+}
+
+/* The value of a string attribute of the request, bounded; NULL when absent. */
+static VALUE_PAIR *hs_attr(REQUEST *request, unsigned attr)
+{
+	return fr_pair_find_by_num(request->packet->vps, attr, 0, TAG_ANY);
+}
+
+/* --- Access-Request ------------------------------------------------------------- */
+
+/* The credentials of an Access-Request, as the authorize call takes them. */
+typedef struct hs_auth_in {
+	char nas[48];
+	char user[HS_STR_MAX + 1];
+	char password[HS_STR_MAX + 1];
+	bool pap;
+	char chap_ident[4];
+	uint8_t challenge[HS_STR_MAX];
+	size_t challenge_len;
+	uint8_t response[16];
+	bool chap;
+	char mac[HS_STR_MAX + 1];
+	char interim[16];
+} hs_auth_in;
+
+/*
+ * Reads the name, the PAP password or CHAP response (challenge: CHAP-Challenge,
+ * else the Request Authenticator), and the device. Returns 0, or -1 when the
+ * request carries no name or no usable password.
+ */
+static int hs_auth_read(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_in *in)
+{
+	VALUE_PAIR *name = hs_attr(request, PW_USER_NAME), *vp;
+
+	memset(in, 0, sizeof(*in));
+	hs_src_text(request, in->nas, sizeof(in->nas));
+	snprintf(in->interim, sizeof(in->interim), "%u", inst->interim_interval);
+	vp = hs_attr(request, PW_CALLING_STATION_ID);
+	if (vp)
+		hs_copy_str(in->mac, sizeof(in->mac), vp->vp_strvalue, vp->vp_length);
+	/* No stored code or password is anything but UTF-8 text. */
+	if (!name || name->vp_length == 0 || !in->nas[0] ||
+	    !hs_utf8_valid(name->vp_strvalue, name->vp_length))
+		return -1;
+	hs_copy_str(in->user, sizeof(in->user), name->vp_strvalue, name->vp_length);
+
+	vp = hs_attr(request, PW_USER_PASSWORD);
+	if (vp) {
+		if (!hs_utf8_valid(vp->vp_strvalue, vp->vp_length))
+			return -1;
+		hs_copy_str(in->password, sizeof(in->password), vp->vp_strvalue, vp->vp_length);
+		in->pap = true;
+		return 0;
+	}
+	vp = hs_attr(request, PW_CHAP_PASSWORD);
+	if (!vp || vp->vp_length != 17)
+		return -1;
+	snprintf(in->chap_ident, sizeof(in->chap_ident), "%u", vp->vp_octets[0]);
+	memcpy(in->response, vp->vp_octets + 1, 16);
+	vp = hs_attr(request, PW_CHAP_CHALLENGE);
+	if (vp && vp->vp_length > 0 && vp->vp_length <= sizeof(in->challenge)) {
+		memcpy(in->challenge, vp->vp_octets, vp->vp_length);
+		in->challenge_len = vp->vp_length;
+	} else {
+		memcpy(in->challenge, request->packet->vector, AUTH_VECTOR_LEN);
+		in->challenge_len = AUTH_VECTOR_LEN;
+	}
+	in->chap = true;
+	return 0;
+}
+
+/* Calls hs_radius_authorize; on success *res holds its one row (caller clears it). */
+static hs_db_rc hs_auth_query(rlm_hotspot_t *inst, hs_auth_in const *in, PGresult **res)
+{
+	char const *values[HS_AUTHORIZE_NPARAMS] = {
+		in->nas,
+		in->user,
+		in->pap ? in->password : NULL,
+		in->chap ? in->chap_ident : NULL,
+		in->chap ? (char const *)in->challenge : NULL,
+		in->chap ? (char const *)in->response : NULL,
+		in->mac[0] ? in->mac : NULL,
+		in->interim,
+	};
+	int lengths[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, (int)in->challenge_len, 16, 0, 0};
+	int formats[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, 1, 1, 0, 0};
+	hs_db_rc rc;
+
+	rc = hs_db_pool_exec(inst->pool, HS_STMT_AUTHORIZE, HS_AUTHORIZE_NPARAMS, values, lengths,
+			     formats, res);
+	if (rc == HS_DB_OK && (PQntuples(*res) != 1 || PQnfields(*res) != HS_A_COLUMNS)) {
+		ERROR("rlm_hotspot (%s): hs_radius_authorize returned %d rows of %d columns",
+		      inst->name, PQntuples(*res), PQnfields(*res));
+		PQclear(*res);
+		*res = NULL;
+		rc = HS_DB_ERROR;
+	}
+	return rc;
+}
+
+/* Adds an integer attribute to the reply; returns 0 or -1. */
+static int hs_reply_u32(REQUEST *request, char const *attr, uint32_t value)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%" PRIu32, value);
+	return pair_make_reply(attr, num, T_OP_SET) ? 0 : -1;
+}
+
+/* The value of a column of the authorize row, or NULL when it is SQL NULL. */
+static char const *hs_col(PGresult const *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
+/* Adds the limits of an accepted login to the reply; returns 0 or -1. */
+static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, PGresult const *res)
+{
+	char const *timeout = hs_col(res, HS_A_TIMEOUT), *left = hs_col(res, HS_A_DATA_LEFT);
+	char const *rate = hs_col(res, HS_A_RATE_LIMIT), *idle = hs_col(res, HS_A_IDLE_TIMEOUT);
+	int rc = 0;
+
+	if (timeout)
+		rc |= hs_reply_u32(request, "Session-Timeout",
+				   hs_seconds32(strtoll(timeout, NULL, 10)));
+	if (left) {
+		uint32_t low, giga;
+		long long bytes = strtoll(left, NULL, 10);
+
+		hs_split_octets(bytes > 0 ? (uint64_t)bytes : 1, &low, &giga);
+		/* Always both: a router keeps a Gigawords value from nowhere else. */
+		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit", low);
+		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit-Gigawords", giga);
+	}
+	if (rate && !pair_make_reply("Mikrotik-Rate-Limit", rate, T_OP_SET))
+		rc = -1;
+	if (idle)
+		rc |= hs_reply_u32(request, "Idle-Timeout", hs_seconds32(strtoll(idle, NULL, 10)));
+	rc |= hs_reply_u32(request, "Acct-Interim-Interval", inst->interim_interval);
+	return rc;
+}
+
+/* Rejects with a message for the customer and the cause in the control list. */
+static rlm_rcode_t hs_auth_reject(REQUEST *request, char const *reason, char const *message)
+{
+	char value[16];
+
+	snprintf(value, sizeof(value), "%d", hs_reason_value(reason));
+	if (!pair_make_reply("Reply-Message", message ? message : HS_MSG_INVALID, T_OP_SET) ||
+	    !pair_make_config("Hotspot-Reject-Reason", value, T_OP_SET))
+		REDEBUG("cannot build the reject: %s", fr_strerror());
+	RDEBUG("rejected: %s", reason);
+	return RLM_MODULE_REJECT;
+}
+
+/* Answers from the authorize row: accept with limits, reject, or nothing. */
+static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth_in const *in,
+				  PGresult const *res)
+{
+	char const *result = PQgetvalue(res, 0, HS_A_RESULT);
+	char const *reason = PQgetvalue(res, 0, HS_A_REASON);
+	char const *voucher = hs_col(res, HS_A_VOUCHER);
+
+	if (voucher && !pair_make_config("Hotspot-Voucher-Id", voucher, T_OP_SET))
+		REDEBUG("cannot record the voucher: %s", fr_strerror());
+	if (strcmp(result, "unknown_client") == 0) {
+		RWARN("no router has address %s; not answered", in->nas);
+		return hs_no_answer(request);
+	}
+	if (strcmp(result, "accept") != 0) {
+		if (hs_reason_is_guess(reason) &&
+		    hs_throttle_fail(inst->throttle, in->mac, time(NULL)))
+			RWARN("device %s blocked for %u s after repeated failed logins", in->mac,
+			      inst->fail_block);
+		return hs_auth_reject(request, reason, hs_col(res, HS_A_MESSAGE));
+	}
+	hs_throttle_clear(inst->throttle, in->mac);
+	if (hs_auth_limits(inst, request, res) < 0 ||
+	    !pair_make_config("Auth-Type", "Accept", T_OP_SET)) {
+		REDEBUG("cannot build the accept: %s; not answered", fr_strerror());
+		return hs_no_answer(request);
+	}
+	RDEBUG("accepted voucher %s", voucher ? voucher : "?");
+	return RLM_MODULE_OK;
+}
+
+rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
+{
+	hs_auth_in in;
+	PGresult *res = NULL;
+	unsigned blocked;
+	rlm_rcode_t rcode;
+	hs_db_rc rc;
+
+	if (hs_auth_read(inst, request, &in) < 0)
+		return hs_auth_reject(request, "bad_password", HS_MSG_INVALID);
+	blocked = hs_throttle_blocked(inst->throttle, in.mac, time(NULL));
+	if (blocked) {
+		RDEBUG("device %s is blocked for %u more seconds", in.mac, blocked);
+		return hs_auth_reject(request, "too_many_failures", HS_MSG_BLOCKED);
+	}
+	rc = hs_auth_query(inst, &in, &res);
+	if (rc != HS_DB_OK) {
+		/* In 3.2 a fail here would become an Access-Reject: answer nothing instead. */
+		RWARN("voucher database unavailable; not answered");
+		rcode = hs_no_answer(request);
+	} else {
+		rcode = hs_auth_answer(inst, request, &in, res);
+	}
+	PQclear(res);
+	memset(&in, 0, sizeof(in));
+	return rcode;
+}
+
+/* --- dynamic clients ------------------------------------------------------------ */
+
+/* Logs an unknown address at most once a second (a scan must not flood the log). */
+static void hs_log_unknown(rlm_hotspot_t const *inst, char const *addr)
+{
+	static time_t last;
+	time_t now = time(NULL);
+
+	if (__atomic_exchange_n(&last, now, __ATOMIC_RELAXED) == now)
+		return;
+	WARN("rlm_hotspot (%s): no router has address %s; its packets are dropped", inst->name,
+	     addr);
+}
+
+rlm_rcode_t hs_dynamic_client(rlm_hotspot_t *inst, REQUEST *request)
+{
+	fr_ipaddr_t const *ip = &request->packet->src_ipaddr;
+	char addr[48], shortname[48];
+	hs_router r;
+	bool ok;
+
+	hs_src_text(request, addr, sizeof(addr));
+	if (!inst->clients || !addr[0] ||
+	    !hs_clients_find(inst->clients, ip->af, &ip->ipaddr, &r)) {
+		hs_log_unknown(inst, addr);
+		return RLM_MODULE_NOTFOUND;
+	}
+	snprintf(shortname, sizeof(shortname), "router-%.36s", r.id);
+	ok = pair_make_config(ip->af == AF_INET6 ? "FreeRADIUS-Client-IPv6-Address"
+						 : "FreeRADIUS-Client-IP-Address",
+			      addr, T_OP_SET) &&
+	     pair_make_config("FreeRADIUS-Client-Secret", r.secret, T_OP_SET) &&
+	     pair_make_config("FreeRADIUS-Client-Shortname", shortname, T_OP_SET) &&
+	     pair_make_config("FreeRADIUS-Client-NAS-Type", "other", T_OP_SET) &&
+	     pair_make_config("FreeRADIUS-Client-Require-MA", r.require_ma ? "yes" : "no",
+			      T_OP_SET);
+	memset(r.secret, 0, sizeof(r.secret));
+	if (!ok) {
+		REDEBUG("cannot define client %s: %s", addr, fr_strerror());
+		return RLM_MODULE_FAIL;
+	}
+	return RLM_MODULE_OK;
+}
+
+/* --- Accounting-Request ----------------------------------------------------------- */
+
+/* Copies a string attribute into dst and marks it present. */
+static void hs_rec_str(REQUEST *request, unsigned attr, char *dst, size_t size, unsigned flag,
+		       unsigned *present)
+{
+	VALUE_PAIR *vp = hs_attr(request, attr);
+
+	if (!vp)
+		return;
+	hs_copy_str(dst, size, vp->vp_strvalue, vp->vp_length);
+	*present |= flag;
+}
+
+/* A 64-bit counter from its Octets and Gigawords attributes. */
+static void hs_rec_octets(REQUEST *request, unsigned octets, unsigned giga, uint64_t *dst,
+			  unsigned flag, unsigned *present)
+{
+	VALUE_PAIR *lo = hs_attr(request, octets), *hi = hs_attr(request, giga);
+
+	if (!lo && !hi)
+		return;
+	*dst = hs_octets64(lo ? lo->vp_integer : 0, hi ? hi->vp_integer : 0);
+	*present |= flag;
+}
+
+/*
+ * The session key per router: Acct-Unique-Session-Id when a policy set it,
+ * else an MD5 of the attributes that name a session on a NAS (as FreeRADIUS's
+ * acct_unique policy does).
+ */
+static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
+{
+	static unsigned const attrs[] = {PW_USER_NAME,      PW_ACCT_SESSION_ID, PW_NAS_IP_ADDRESS,
+					 PW_NAS_IDENTIFIER, PW_NAS_PORT_ID,     PW_NAS_PORT};
+	char text[HS_STR_MAX * 3 + 8];
+	uint8_t digest[16];
+	size_t off = 0, i;
+	VALUE_PAIR *vp = hs_attr(request, PW_ACCT_UNIQUE_SESSION_ID);
+
+	if (vp) {
+		hs_rec_str(request, PW_ACCT_UNIQUE_SESSION_ID, rec->uid, sizeof(rec->uid), HS_F_UID,
+			   &rec->present);
+		return;
+	}
+	if (!(rec->present & HS_F_SID))
+		return;
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && off < sizeof(text) - 1; i++) {
+		vp = hs_attr(request, attrs[i]);
+		if (vp)
+			off += vp_prints_value(text + off, sizeof(text) - off, vp, 0);
+		if (off < sizeof(text) - 1)
+			text[off++] = ',';
+	}
+	fr_md5_calc(digest, (uint8_t const *)text, off);
+	for (i = 0; i < sizeof(digest); i++)
+		snprintf(rec->uid + 2 * i, 3, "%02x", digest[i]);
+	rec->present |= HS_F_UID;
+}
+
+/* The record of an Accounting-Request, received at the packet's time minus Acct-Delay-Time. */
+static void hs_rec_read(REQUEST *request, hs_acct_rec *rec)
+{
+	VALUE_PAIR *vp;
+	uint32_t delay = 0;
+
+	memset(rec, 0, sizeof(*rec));
+	hs_src_text(request, rec->nas, sizeof(rec->nas));
+	vp = hs_attr(request, PW_ACCT_STATUS_TYPE);
+	rec->status = vp ? (int)vp->vp_integer : 0;
+	hs_rec_str(request, PW_ACCT_SESSION_ID, rec->sid, sizeof(rec->sid), HS_F_SID,
+		   &rec->present);
+	hs_rec_str(request, PW_USER_NAME, rec->user, sizeof(rec->user), HS_F_USER, &rec->present);
+	hs_rec_str(request, PW_CALLING_STATION_ID, rec->mac, sizeof(rec->mac), HS_F_MAC,
+		   &rec->present);
+	hs_rec_uid(request, rec);
+	vp = hs_attr(request, PW_FRAMED_IP_ADDRESS);
+	if (vp && inet_ntop(AF_INET, &vp->vp_ipaddr, rec->framed, sizeof(rec->framed)))
+		rec->present |= HS_F_FRAMED;
+	vp = hs_attr(request, PW_ACCT_TERMINATE_CAUSE);
+	if (vp) {
+		vp_prints_value(rec->cause, sizeof(rec->cause), vp, 0);
+		rec->present |= HS_F_CAUSE;
+	}
+	hs_rec_octets(request, PW_ACCT_INPUT_OCTETS, PW_ACCT_INPUT_GIGAWORDS, &rec->in_octets,
+		      HS_F_IN, &rec->present);
+	hs_rec_octets(request, PW_ACCT_OUTPUT_OCTETS, PW_ACCT_OUTPUT_GIGAWORDS, &rec->out_octets,
+		      HS_F_OUT, &rec->present);
+	vp = hs_attr(request, PW_ACCT_SESSION_TIME);
+	if (vp) {
+		rec->session_time = vp->vp_integer;
+		rec->present |= HS_F_TIME;
+	}
+	vp = hs_attr(request, PW_ACCT_DELAY_TIME);
+	if (vp)
+		delay = vp->vp_integer;
+	rec->at_sec = (int64_t)request->packet->timestamp.tv_sec - delay;
+	rec->at_usec = (long)request->packet->timestamp.tv_usec;
+}
+
+rlm_rcode_t hs_accounting(rlm_hotspot_t *inst, REQUEST *request)
+{
+	hs_acct_rec rec;
+
+	hs_rec_read(request, &rec);
+	switch (hs_acct_submit(inst->acct, &rec)) {
+	case HS_ACCT_STORED:
+		return RLM_MODULE_OK;
+	case HS_ACCT_SPOOLED:
+		RDEBUG("accounting spooled (database unavailable)");
+		return RLM_MODULE_OK;
+	case HS_ACCT_INVALID:
+		RWARN("accounting record refused as malformed (status %d); acknowledged",
+		      rec.status);
+		return RLM_MODULE_OK;
+	case HS_ACCT_UNKNOWN:
+		RWARN("no router has address %s; accounting not answered", rec.nas);
+		return hs_no_answer(request);
+	case HS_ACCT_FAILED:
+		break;
+	}
+	RWARN("accounting neither stored nor spooled; not acknowledged");
+	return hs_no_answer(request);
+}

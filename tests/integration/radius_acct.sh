@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Accounting-Requests through the stock FreeRADIUS server (threaded) with
+# rlm_hotspot and PostgreSQL, sent with radclient from a loopback address
+# that plays the router: Start, Interim-Update and Stop stored with 64-bit
+# counters, retransmissions and late records not counted twice, the receive
+# time corrected by Acct-Delay-Time, concurrent records batched, unknown
+# routers unanswered, and a database outage: records acknowledged once
+# synced to the spool (mode 0600), no answer to logins, and the spool
+# replayed with the original times when the database is back.
+set -u
+source "$HS_ROOT/tests/lib/harness.sh"
+
+DB=hs_radius_acct
+GEN=$HS_ROOT/radiusd-module/raddb/gen-raddb.sh
+RADDB=$HS_SUITE_DIR/raddb
+SPOOL=$RADDB/var/hotspot-accounting.spool
+SECRET=local-secret-$RANDOM
+AUTH_PORT=$(hs_free_port udp)
+ACCT_PORT=$(hs_free_port udp)
+
+TA=aaaaaaaa-0000-4000-8000-000000000001
+PA=aaaaaaaa-0000-4000-8000-0000000000a1
+R2=aaaaaaaa-0000-4000-8000-0000000000a2
+GiB=1073741824
+
+own() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
+vcol() { own "SELECT $2 FROM vouchers WHERE tenant_id = '$TA' AND code = '$1'"; }
+scol() { own "SELECT $2 FROM radius_sessions WHERE acct_session_id = '$1'"; }
+
+# The shared PostgreSQL cluster is stopped for the outage tests: whatever
+# happens, it runs again when this suite ends.
+pg_down=0
+restore_pg() {
+	[ "$pg_down" = 1 ] && pg_start "$HS_PG_DIR" "$PGPORT" >/dev/null 2>&1
+	hs__cleanup
+}
+trap restore_pg EXIT
+
+# acct FROM [radclient options] < attributes: radclient -x output.
+acct() {
+	local from=$1 attrs
+	shift
+	attrs=$(cat)
+	printf 'Packet-Src-IP-Address = %s, %s\n' "$from" "$attrs" |
+		radclient -x -t 3 -r 1 "$@" "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1 || true
+}
+answered() { grep -q "Received Accounting-Response" <<<"$1"; }
+
+t_ok "migrations apply" hs_new_db "$DB"
+t_ok "fixtures: a tenant, a router, vouchers" own "
+INSERT INTO tenants (id, name, slug, time_zone, currency) VALUES
+  ('$TA', 'Tenant A', 'tenant-a', 'Africa/Kampala', 'UGX');
+INSERT INTO profiles (id, tenant_id, name, currency) VALUES ('$PA', '$TA', 'P', 'UGX');
+INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret) VALUES
+  ('$R2', '$TA', 'r2', '127.0.0.2', 'secret-r2');
+INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
+SELECT '$TA', c, 'pw', '$PA', 'UGX', 10 * $GiB::bigint, 100
+  FROM unnest(ARRAY['ACCT1', 'DELAY1', 'MANY', 'OUTAGE']) AS c;"
+
+env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" RADIUS_CLIENT_SECRET="$SECRET" \
+	RADIUS_LOG_DESTINATION=stdout RADIUS_REJECT_DELAY=0 RADIUS_CLIENTS_REFRESH=1 \
+	HS_MODULE_DIR="$HS_BUILD" DB_HOST=127.0.0.1 DB_PORT="$PGPORT" DB_DATABASE="$DB" \
+	DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="$HS_PW_RADIUS" DB_CONNECT_TIMEOUT=1 \
+	bash "$GEN" "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
+t_ok "freeradius -C accepts the raddb" freeradius -C -d "$RADDB"
+hs_spawn radiusd freeradius -f -l stdout -d "$RADDB"
+hs_wait_udp "$ACCT_PORT" 15
+t_ok "freeradius (threaded) listens" port_in_use "$ACCT_PORT" udp
+
+# --- Start, Interim, Stop -------------------------------------------------------
+
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "s1", User-Name = "ACCT1", Calling-Station-Id = "AA:00:00:00:00:01", Framed-IP-Address = 10.5.50.2')
+t_ok "Start: acknowledged" answered "$out"
+t_is "$(scol s1 "concat_ws('|', stopped_at IS NULL, calling_station_id, host(framed_ip))")" \
+	"t|AA:00:00:00:00:01|10.5.50.2" "Start: the session is stored, open"
+
+interim='Acct-Status-Type = Interim-Update, Acct-Session-Id = "s1", User-Name = "ACCT1", Calling-Station-Id = "AA:00:00:00:00:01", Acct-Input-Octets = 100, Acct-Input-Gigawords = 1, Acct-Output-Octets = 200, Acct-Session-Time = 60'
+out=$(acct 127.0.0.2 <<<"$interim")
+t_ok "Interim-Update: acknowledged" answered "$out"
+t_is "$(scol s1 "input_octets || '/' || output_octets || '/' || session_time")" "4294967396/200/60" \
+	"Interim-Update: Gigawords << 32 + Octets, 64-bit"
+t_is "$(vcol ACCT1 used_bytes)" 4294967596 "the voucher's usage grows by the session's"
+
+out=$(acct 127.0.0.2 <<<"$interim")
+t_ok "a retransmitted Interim-Update is acknowledged" answered "$out"
+t_is "$(vcol ACCT1 used_bytes)" 4294967596 "  and not counted twice"
+
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Stop, Acct-Session-Id = "s1", User-Name = "ACCT1", Acct-Input-Octets = 500, Acct-Input-Gigawords = 1, Acct-Output-Octets = 700, Acct-Session-Time = 90, Acct-Terminate-Cause = User-Request')
+t_ok "Stop: acknowledged" answered "$out"
+t_is "$(scol s1 "concat_ws('|', stopped_at IS NOT NULL, terminate_cause, session_time)")" \
+	"t|User-Request|90" "Stop: the session is closed with its cause"
+t_is "$(vcol ACCT1 used_bytes)" 4294968496 "Stop: the voucher has the session's final counters"
+out=$(acct 127.0.0.2 <<<"$interim")
+t_ok "a late Interim-Update after the Stop is acknowledged" answered "$out"
+t_is "$(scol s1 "(stopped_at IS NOT NULL) || '/' || input_octets")/$(vcol ACCT1 used_bytes)" \
+	"true/4294967796/4294968496" "  and neither reopens the session nor changes the counters"
+
+# --- receive time -----------------------------------------------------------------
+
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "s2", User-Name = "DELAY1", Acct-Delay-Time = 600')
+t_ok "a delayed Start is acknowledged" answered "$out"
+t_is "$(scol s2 "extract(epoch FROM now() - started_at) BETWEEN 590 AND 660")" t \
+	"the start time is the receive time minus Acct-Delay-Time"
+
+# --- many at once -------------------------------------------------------------------
+
+req=$HS_SUITE_DIR/many.req
+: >"$req"
+for i in $(seq 1 40); do
+	printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "m%d", User-Name = "MANY", Acct-Input-Octets = 1000, Acct-Output-Octets = 1, Acct-Session-Time = 10\n\n' "$i" >>"$req"
+done
+out=$(radclient -x -t 5 -r 1 -p 40 -f "$req" "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1)
+t_is "$(grep -c 'Received Accounting-Response' <<<"$out")" 40 "40 concurrent records: all acknowledged"
+t_is "$(vcol MANY used_bytes)" 40040 "  and all stored"
+
+out=$(acct 127.0.0.9 <<<'Acct-Status-Type = Start, Acct-Session-Id = "u1", User-Name = "ACCT1"')
+t_fail "a record from an address no router has gets no answer" answered "$out"
+
+# --- the database stops ------------------------------------------------------------------
+
+pg_down=1
+pg_stop "$HS_PG_DIR"
+t_fail "the database is stopped" port_in_use "$PGPORT" tcp
+before=$(date +%s)
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "o1", User-Name = "OUTAGE", Calling-Station-Id = "AA:00:00:00:00:0F"')
+t_ok "database down: a Start is acknowledged (spooled)" answered "$out"
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "o1", User-Name = "OUTAGE", Acct-Input-Octets = 7, Acct-Input-Gigawords = 2, Acct-Output-Octets = 3, Acct-Session-Time = 30')
+t_ok "database down: an Interim-Update is acknowledged (spooled)" answered "$out"
+t_is "$(stat -c %a "$SPOOL")" 600 "the spool is mode 0600"
+t_is "$(wc -l <"$SPOOL")" 2 "the spool holds both records"
+t_fail "no voucher code's password is in the spool" grep -q "pw" "$SPOOL"
+out=$(printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "ACCT1", User-Password = "pw"\n' |
+	radclient -x -t 2 -r 1 "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1)
+t_like "$out" "No reply from server" "database down: a known router's Access-Request gets no answer"
+t_ok "freeradius still runs" hs_running radiusd
+
+sleep 2
+pg_start "$HS_PG_DIR" "$PGPORT" && pg_down=0
+t_ok "the database is back" port_in_use "$PGPORT" tcp
+for i in $(seq 1 100); do
+	[ -f "$SPOOL" ] && [ ! -s "$SPOOL" ] && break
+	sleep 0.2
+done
+t_is "$(stat -c %s "$SPOOL")" 0 "the spool is replayed and emptied"
+t_is "$(scol o1 "input_octets || '/' || output_octets")" "8589934599/3" "the spooled records are in the database"
+t_is "$(scol o1 "started_at <= to_timestamp($before + 1)")" t "  with their original receive time"
+t_is "$(vcol OUTAGE used_bytes)" 8589934602 "  and the voucher's usage counts them once"
+t_ok "the log says the spool was replayed" grep -q "accounting spool replayed" "$HS_SUITE_DIR/radiusd.log"
+
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Stop, Acct-Session-Id = "o1", User-Name = "OUTAGE", Acct-Input-Octets = 7, Acct-Input-Gigawords = 2, Acct-Output-Octets = 3, Acct-Session-Time = 40')
+t_ok "after the outage records are stored directly again" answered "$out"
+t_is "$(scol o1 "stopped_at IS NOT NULL")/$(stat -c %s "$SPOOL")" "t/0" "  not through the spool"
+
+t_ok "freeradius still runs" hs_running radiusd
+hs_kill radiusd
+t_is "$?" 0 "freeradius exits 0 on SIGTERM"
+t_done
