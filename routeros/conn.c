@@ -84,7 +84,7 @@ static ros_err conn_error(ros_conn *c, ros_err err, const char *fmt, ...)
 
 /* --- handle ----------------------------------------------------------- */
 
-static char *dup_or_null(const char *s, bool *ok)
+char *ros__strdup_opt(const char *s, bool *ok)
 {
 	char *d;
 
@@ -107,11 +107,11 @@ ros_conn *ros_conn_create(const ros_options *opt)
 	if (!c)
 		return NULL;
 	c->fd = -1;
-	c->host = dup_or_null(opt->host, &ok);
-	c->username = dup_or_null(opt->username ? opt->username : "", &ok);
-	c->password = dup_or_null(opt->password ? opt->password : "", &ok);
-	c->ca_file = dup_or_null(opt->tls_ca_file, &ok);
-	c->tls_name = dup_or_null(opt->tls_name, &ok);
+	c->host = ros__strdup_opt(opt->host, &ok);
+	c->username = ros__strdup_opt(opt->username ? opt->username : "", &ok);
+	c->password = ros__strdup_opt(opt->password ? opt->password : "", &ok);
+	c->ca_file = ros__strdup_opt(opt->tls_ca_file, &ok);
+	c->tls_name = ros__strdup_opt(opt->tls_name, &ok);
 	c->tls = opt->tls;
 	c->port =
 		opt->port ? opt->port : (opt->tls == ROS_TLS_OFF ? DEFAULT_PORT : DEFAULT_TLS_PORT);
@@ -670,13 +670,11 @@ static ros_err pending_add(ros_conn *c, uint32_t tag)
 	struct pending *p;
 
 	if (c->npending == c->cappending) {
-		size_t ncap = c->cappending ? c->cappending * 2 : 4;
-		struct pending *np = realloc(c->pending, ncap * sizeof(*np));
+		struct pending *np = ros__grow(c->pending, &c->cappending, 4, sizeof(*np));
 
 		if (!np)
 			return ROS_ERR_NOMEM;
 		c->pending = np;
-		c->cappending = ncap;
 	}
 	p = &c->pending[c->npending];
 	p->reply = ros__reply_create();

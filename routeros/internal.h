@@ -6,6 +6,20 @@
 
 #include "routeros/routeros.h"
 
+/*
+ * A copy of s (caller frees), or NULL for NULL.  When the copy cannot be
+ * had, *ok becomes false and NULL is returned; *ok is untouched otherwise,
+ * so that several copies can be checked once.
+ */
+char *ros__strdup_opt(const char *s, bool *ok);
+
+/*
+ * The array v (of *cap entries of size bytes) reallocated to twice the
+ * entries, or first entries when *cap is 0; *cap updated.  NULL when out of
+ * memory, v and *cap then untouched.
+ */
+void *ros__grow(void *v, size_t *cap, size_t first, size_t size);
+
 /* limits with zero fields replaced by the defaults. */
 ros_limits ros__limits_resolve(const ros_limits *limits);
 

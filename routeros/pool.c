@@ -5,6 +5,7 @@
  * shared between pools, so a router that hangs holds up only its own
  * callers.  The lock is never held while talking to the router.
  */
+#include "routeros/internal.h"
 #include "routeros/prov_internal.h"
 
 #include <errno.h>
@@ -98,18 +99,6 @@ void ros__msg(ros_msg *msg, const char *fmt, ...)
 
 /* --- create and destroy ---------------------------------------------------------- */
 
-static char *dup_opt(const char *s, bool *ok)
-{
-	char *d;
-
-	if (!s)
-		return NULL;
-	d = strdup(s);
-	if (!d)
-		*ok = false;
-	return d;
-}
-
 static void apply_defaults(ros_pool_config *c)
 {
 	if (c->max_conns == 0)
@@ -154,6 +143,20 @@ static bool init_sync(ros_pool *p)
 	return ok;
 }
 
+/* Frees p with its copies of the connection options, the password wiped first. */
+static void free_copies(ros_pool *p)
+{
+	if (p->password) {
+		OPENSSL_cleanse(p->password, strlen(p->password));
+		free(p->password);
+	}
+	free(p->host);
+	free(p->username);
+	free(p->ca_file);
+	free(p->tls_name);
+	free(p);
+}
+
 ros_pool *ros_pool_create(const ros_pool_config *cfg)
 {
 	ros_pool *p;
@@ -166,19 +169,14 @@ ros_pool *ros_pool_create(const ros_pool_config *cfg)
 		return NULL;
 	p->cfg = *cfg;
 	apply_defaults(&p->cfg);
-	p->cfg.conn.host = p->host = dup_opt(cfg->conn.host, &ok);
-	p->cfg.conn.username = p->username = dup_opt(cfg->conn.username, &ok);
-	p->cfg.conn.password = p->password = dup_opt(cfg->conn.password, &ok);
-	p->cfg.conn.tls_ca_file = p->ca_file = dup_opt(cfg->conn.tls_ca_file, &ok);
-	p->cfg.conn.tls_name = p->tls_name = dup_opt(cfg->conn.tls_name, &ok);
+	p->cfg.conn.host = p->host = ros__strdup_opt(cfg->conn.host, &ok);
+	p->cfg.conn.username = p->username = ros__strdup_opt(cfg->conn.username, &ok);
+	p->cfg.conn.password = p->password = ros__strdup_opt(cfg->conn.password, &ok);
+	p->cfg.conn.tls_ca_file = p->ca_file = ros__strdup_opt(cfg->conn.tls_ca_file, &ok);
+	p->cfg.conn.tls_name = p->tls_name = ros__strdup_opt(cfg->conn.tls_name, &ok);
 	ros__bucket_init(&p->bucket, p->cfg.rate_per_minute, p->cfg.rate_burst, ros__now_ms());
 	if (!ok || !init_sync(p)) {
-		free(p->host);
-		free(p->username);
-		free(p->password);
-		free(p->ca_file);
-		free(p->tls_name);
-		free(p);
+		free_copies(p);
 		return NULL;
 	}
 	return p;
@@ -194,15 +192,7 @@ void ros_pool_destroy(ros_pool *p)
 		ros_conn_destroy(p->slots[i].conn);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->lock);
-	if (p->password) {
-		OPENSSL_cleanse(p->password, strlen(p->password));
-		free(p->password);
-	}
-	free(p->host);
-	free(p->username);
-	free(p->ca_file);
-	free(p->tls_name);
-	free(p);
+	free_copies(p);
 }
 
 const char *ros_pool_host(const ros_pool *p)

@@ -26,15 +26,12 @@ void ros_prov_file_free(ros_prov_file *f)
 	f->len = 0;
 }
 
-void ros_prov_files_free(ros_prov_files *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->count = 0;
-}
+ROS__LIST_FREE(ros_prov_files)
 
-static void file_meta(const ros_sentence *it, ros_prov_file *f)
+static void file_meta(const ros_sentence *it, void *entry)
 {
+	ros_prov_file *f = entry;
+
 	ros__copy(f->name, sizeof(f->name), it, "name");
 	ros__copy(f->type, sizeof(f->type), it, "type");
 	ros__copy(f->created, sizeof(f->created), it, "creation-time");
@@ -43,29 +40,11 @@ static void file_meta(const ros_sentence *it, ros_prov_file *f)
 
 ros_err ros_prov_files_list(ros_pool *p, ros_prov_files *out, ros_msg *msg)
 {
-	ros_reply *r = NULL;
+	static const ros__list_kind kind = {sizeof(ros_prov_file), file_meta};
 	ros__cmd c;
-	ros_err err;
-	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	ros__cmd_start(&c, "/file/print");
-	ros__cmd_attr(&c, ".proplist", FILE_PROPS);
-	err = ros__run(p, &c, false, &r, msg);
-	if (err != ROS_OK)
-		goto out;
-	out->v = calloc(ros_reply_count(r) ? ros_reply_count(r) : 1, sizeof(*out->v));
-	if (!out->v) {
-		ros__msg(msg, "%s: out of memory", ros_pool_host(p));
-		err = ROS_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < ros_reply_count(r); i++)
-		file_meta(ros_reply_item(r, i), &out->v[i]);
-	out->count = ros_reply_count(r);
-out:
-	ros_reply_destroy(r);
-	return err;
+	ros__cmd_print(&c, "/file/print", FILE_PROPS);
+	return ros__print_list(p, &c, &kind, 0, (void **)&out->v, &out->count, msg);
 }
 
 /* /file/print of one file, contents included when with_contents; NOT_FOUND when absent. */
@@ -75,8 +54,7 @@ static ros_err file_print(ros_pool *p, const char *name, bool with_contents, ros
 	ros__cmd c;
 	ros_err err;
 
-	ros__cmd_start(&c, "/file/print");
-	ros__cmd_attr(&c, ".proplist", with_contents ? FILE_PROPS ",contents" : FILE_PROPS);
+	ros__cmd_print(&c, "/file/print", with_contents ? FILE_PROPS ",contents" : FILE_PROPS);
 	ros__cmd_query(&c, "name", name);
 	err = ros__run(p, &c, false, r, msg);
 	if (err == ROS_OK && ros_reply_count(*r) == 0) {
@@ -256,15 +234,12 @@ ros_err ros_prov_file_write(ros_pool *p, const char *name, const char *data, siz
 	else
 		ros__cmd_attr(&c, "name", name);
 	ros__cmd_attr_len(&c, "contents", data, len);
-	err = ros__run(p, &c, true, &r, msg);
-	ros_reply_destroy(r);
-	return err;
+	return ros__run_drop(p, &c, true, msg);
 }
 
 ros_err ros_prov_file_remove(ros_pool *p, const char *name, ros_msg *msg)
 {
 	char id[24];
-	ros_reply *r = NULL;
 	ros__cmd c;
 	ros_err err = ros__find_id(p, "/file", "name", name, id, msg);
 
@@ -272,9 +247,7 @@ ros_err ros_prov_file_remove(ros_pool *p, const char *name, ros_msg *msg)
 		return err;
 	ros__cmd_start(&c, "/file/remove");
 	ros__cmd_attr(&c, ".id", id);
-	err = ros__run(p, &c, true, &r, msg);
-	ros_reply_destroy(r);
-	return err;
+	return ros__run_drop(p, &c, true, msg);
 }
 
 /* --- export and backup -------------------------------------------------------------------- */
@@ -286,26 +259,46 @@ static bool ends_with(const char *s, const char *tail)
 	return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
+/* A file the router saves on request, and how it is asked to. */
+struct save {
+	const char *what;    /* "export", for messages */
+	const char *command; /* "/export" */
+	const char *key;     /* the attribute that names the file */
+	const char *suffix;  /* what the router appends to the name unless it ends so */
+	bool write;          /* false when saving again is harmless (retried like a read) */
+};
+
+static const struct save export_save = {"export", "/export", "file", ".rsc", false};
+static const struct save backup_save = {"backup", "/system/backup/save", "name", ".backup", true};
+
+/*
+ * Has the router save sv as name and puts the name of the file it makes in
+ * file.  ROS_ERR_INVALID (msg says so) unless name is 1 to 120 bytes.
+ */
+static ros_err save_as(ros_pool *p, const struct save *sv, const char *name, char file[160],
+		       ros_msg *msg)
+{
+	ros__cmd c;
+
+	if (!name || !*name || strlen(name) > 120) {
+		ros__msg(msg, "%s: give the %s a file name of 1 to 120 bytes", ros_pool_host(p),
+			 sv->what);
+		return ROS_ERR_INVALID;
+	}
+	snprintf(file, 160, "%s%s", name, ends_with(name, sv->suffix) ? "" : sv->suffix);
+	ros__cmd_start(&c, sv->command);
+	ros__cmd_attr(&c, sv->key, name);
+	return ros__run_drop(p, &c, sv->write, msg);
+}
+
 ros_err ros_prov_export(ros_pool *p, const char *name, const ros_prov_read_opts *opts,
 			ros_prov_file *out, ros_msg *msg)
 {
 	char file[160];
-	ros_reply *r = NULL;
-	ros__cmd c;
 	ros_err err;
 
 	memset(out, 0, sizeof(*out));
-	if (!name || !*name || strlen(name) > 120) {
-		ros__msg(msg, "%s: give the export a file name of 1 to 120 bytes",
-			 ros_pool_host(p));
-		return ROS_ERR_INVALID;
-	}
-	snprintf(file, sizeof(file), "%s%s", name, ends_with(name, ".rsc") ? "" : ".rsc");
-	ros__cmd_start(&c, "/export");
-	ros__cmd_attr(&c, "file", name);
-	/* Writing the same export again is harmless: retried like a read. */
-	err = ros__run(p, &c, false, &r, msg);
-	ros_reply_destroy(r);
+	err = save_as(p, &export_save, name, file, msg);
 	if (err == ROS_OK)
 		err = ros_prov_file_read(p, file, opts, out, msg);
 	return err;
@@ -315,21 +308,10 @@ ros_err ros_prov_backup_save(ros_pool *p, const char *name, ros_prov_file *out, 
 {
 	char file[160];
 	ros_reply *r = NULL;
-	ros__cmd c;
 	ros_err err;
 
 	memset(out, 0, sizeof(*out));
-	if (!name || !*name || strlen(name) > 120) {
-		ros__msg(msg, "%s: give the backup a file name of 1 to 120 bytes",
-			 ros_pool_host(p));
-		return ROS_ERR_INVALID;
-	}
-	snprintf(file, sizeof(file), "%s%s", name, ends_with(name, ".backup") ? "" : ".backup");
-	ros__cmd_start(&c, "/system/backup/save");
-	ros__cmd_attr(&c, "name", name);
-	err = ros__run(p, &c, true, &r, msg);
-	ros_reply_destroy(r);
-	r = NULL;
+	err = save_as(p, &backup_save, name, file, msg);
 	if (err == ROS_OK)
 		err = file_print(p, file, false, &r, msg);
 	if (err == ROS_OK)

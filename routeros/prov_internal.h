@@ -59,11 +59,41 @@ void ros__cmd_attr_len(ros__cmd *c, const char *key, const char *value, size_t l
 void ros__cmd_query(ros__cmd *c, const char *key, const char *value);
 void ros__cmd_free(ros__cmd *c);
 
+/* Starts the print command (e.g. "/interface/print") with its .proplist. */
+void ros__cmd_print(ros__cmd *c, const char *command, const char *proplist);
+
 /*
  * Runs the command through the pool and frees it.  *out as ros_pool_call;
  * ROS_ERR_NOMEM when building it failed.
  */
 ros_err ros__run(ros_pool *p, ros__cmd *c, bool write, ros_reply **out, ros_msg *msg);
+
+/* Runs the command as ros__run does and drops its reply. */
+ros_err ros__run_drop(ros_pool *p, ros__cmd *c, bool write, ros_msg *msg);
+
+/* What the items of a print become: entries of size bytes, each filled in by read. */
+typedef struct ros__list_kind {
+	size_t size;
+	void (*read)(const ros_sentence *item, void *entry);
+} ros__list_kind;
+
+/*
+ * Runs the print c through the pool and reads its last `last` items (0: all),
+ * in the router's order, into a new zeroed array of kind's entries: *v (caller
+ * frees; NULL after a failure) and *count.  ROS_ERR_NOMEM (msg says so) when
+ * the array cannot be had; otherwise the errors of ros__run.
+ */
+ros_err ros__print_list(ros_pool *p, ros__cmd *c, const ros__list_kind *kind, size_t last, void **v,
+			size_t *count, ros_msg *msg);
+
+/* Defines name_free for a list type of ROS_PROV_LIST: frees v and zeroes the list. */
+#define ROS__LIST_FREE(name)                                                                       \
+	void name##_free(name *l)                                                                  \
+	{                                                                                          \
+		free(l->v);                                                                        \
+		l->v = NULL;                                                                       \
+		l->count = 0;                                                                      \
+	}
 
 /* Copies attribute key of item (or "" when absent) into dst of size len. */
 void ros__copy(char *dst, size_t len, const ros_sentence *item, const char *key);

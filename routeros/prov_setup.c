@@ -39,19 +39,8 @@ static ros_err print_all(ros_pool *p, const char *cmd, const char *proplist, ros
 {
 	ros__cmd c;
 
-	ros__cmd_start(&c, cmd);
-	ros__cmd_attr(&c, ".proplist", proplist);
+	ros__cmd_print(&c, cmd, proplist);
 	return ros__run(p, &c, false, r, msg);
-}
-
-/* Runs a change and drops its reply. */
-static ros_err run_write(ros_pool *p, ros__cmd *c, ros_msg *msg)
-{
-	ros_reply *r = NULL;
-	ros_err err = ros__run(p, c, true, &r, msg);
-
-	ros_reply_destroy(r);
-	return err;
 }
 
 /* --- profile sync -------------------------------------------------------------------- */
@@ -101,7 +90,7 @@ static ros_err profile_write(ros_pool *p, const ros_prov_profile *want, const ch
 	ros__cmd_attr(&c, "session-timeout",
 		      ros_format_duration(want->session_timeout, tbuf, sizeof(tbuf)));
 	ros__cmd_attr(&c, "shared-users", shared_text(want->shared_users, nbuf, sizeof(nbuf)));
-	return run_write(p, &c, msg);
+	return ros__run_drop(p, &c, true, msg);
 }
 
 static ros_err sync_one(ros_pool *p, const ros_reply *have, const ros_prov_profile *want,
@@ -214,7 +203,7 @@ static ros_err setup_radius_entry(ros_pool *p, const ros_prov_radius_spec *s,
 	ros__cmd_attr(&c, "secret", s->secret);
 	ros__cmd_attr(&c, "authentication-port", auth);
 	ros__cmd_attr(&c, "accounting-port", acct);
-	err = run_write(p, &c, msg);
+	err = ros__run_drop(p, &c, true, msg);
 	*action = err != ROS_OK ? ROS_SYNC_FAILED : it ? ROS_SYNC_UPDATED : ROS_SYNC_CREATED;
 out:
 	ros_reply_destroy(r);
@@ -241,7 +230,7 @@ static ros_err setup_incoming(ros_pool *p, uint16_t port, ros_sync_action *actio
 	ros__cmd_start(&c, "/radius/incoming/set");
 	ros__cmd_attr(&c, "accept", "yes");
 	ros__cmd_attr(&c, "port", num);
-	err = run_write(p, &c, msg);
+	err = ros__run_drop(p, &c, true, msg);
 	*action = err == ROS_OK ? ROS_SYNC_UPDATED : ROS_SYNC_FAILED;
 out:
 	ros_reply_destroy(r);
@@ -266,7 +255,7 @@ static ros_err radius_profile(ros_pool *p, const ros_sentence *it, ros_prov_radi
 	ros__cmd_attr(&c, "use-radius", "yes");
 	/* The router then follows the Acct-Interim-Interval our RADIUS server sends. */
 	ros__cmd_attr(&c, "radius-interim-update", "received");
-	err = run_write(p, &c, msg);
+	err = ros__run_drop(p, &c, true, msg);
 	if (err == ROS_OK)
 		res->profiles_updated++;
 	return err;
@@ -337,7 +326,7 @@ static ros_err setup_walled(ros_pool *p, const ros_prov_radius_spec *s, ros_prov
 		ros__cmd_attr(&c, "dst-host", s->walled_garden[i]);
 		ros__cmd_attr(&c, "action", "allow");
 		ros__cmd_attr(&c, "comment", s->comment ? s->comment : DEFAULT_COMMENT);
-		err = run_write(p, &c, msg);
+		err = ros__run_drop(p, &c, true, msg);
 		if (err == ROS_OK)
 			res->walled_added++;
 	}

@@ -61,6 +61,12 @@ void ros__cmd_free(ros__cmd *c)
 	c->s = NULL;
 }
 
+void ros__cmd_print(ros__cmd *c, const char *command, const char *proplist)
+{
+	ros__cmd_start(c, command);
+	ros__cmd_attr(c, ".proplist", proplist);
+}
+
 ros_err ros__run(ros_pool *p, ros__cmd *c, bool write, ros_reply **out, ros_msg *msg)
 {
 	ros_err err = c->err;
@@ -72,6 +78,44 @@ ros_err ros__run(ros_pool *p, ros__cmd *c, bool write, ros_reply **out, ros_msg 
 		ros__msg(msg, "%s: cannot build the command: %s", ros_pool_host(p),
 			 ros_err_str(err));
 	ros__cmd_free(c);
+	return err;
+}
+
+ros_err ros__run_drop(ros_pool *p, ros__cmd *c, bool write, ros_msg *msg)
+{
+	ros_reply *r = NULL;
+	ros_err err = ros__run(p, c, write, &r, msg);
+
+	ros_reply_destroy(r);
+	return err;
+}
+
+ros_err ros__print_list(ros_pool *p, ros__cmd *c, const ros__list_kind *kind, size_t last, void **v,
+			size_t *count, ros_msg *msg)
+{
+	ros_reply *r = NULL;
+	ros_err err = ros__run(p, c, false, &r, msg);
+	size_t i, total, first;
+	char *e;
+
+	*v = NULL;
+	*count = 0;
+	if (err != ROS_OK)
+		goto out;
+	total = ros_reply_count(r);
+	first = last && last < total ? total - last : 0;
+	e = calloc(total - first ? total - first : 1, kind->size);
+	if (!e) {
+		ros__msg(msg, "%s: out of memory", ros_pool_host(p));
+		err = ROS_ERR_NOMEM;
+		goto out;
+	}
+	for (i = first; i < total; i++)
+		kind->read(ros_reply_item(r, i), e + (i - first) * kind->size);
+	*v = e;
+	*count = total - first;
+out:
+	ros_reply_destroy(r);
 	return err;
 }
 
@@ -133,8 +177,7 @@ ros_err ros__find_id(ros_pool *p, const char *path, const char *key, const char 
 		return ROS_OK;
 	}
 	snprintf(print, sizeof(print), "%s/print", path);
-	ros__cmd_start(&c, print);
-	ros__cmd_attr(&c, ".proplist", ".id");
+	ros__cmd_print(&c, print, ".id");
 	ros__cmd_query(&c, key, value);
 	err = ros__run(p, &c, false, &r, msg);
 	if (err == ROS_OK && ros_reply_count(r) == 0) {

@@ -281,65 +281,36 @@ ros_err ros_prov_get_stats(ros_pool *p, ros_prov_stats *out, ros_msg *msg)
 	return err;
 }
 
-/* --- lists ------------------------------------------------------------------------- */
+/* --- interfaces ------------------------------------------------------------------ */
 
-/* Runs a print and allocates n zeroed entries of size each, one per item. */
-static ros_err print_list(ros_pool *p, ros__cmd *c, size_t size, ros_reply **r, void **v,
-			  ros_msg *msg)
+static void read_iface(const ros_sentence *it, void *entry)
 {
-	ros_err err = ros__run(p, c, false, r, msg);
+	ros_prov_iface *f = entry;
 
-	*v = NULL;
-	if (err != ROS_OK)
-		return err;
-	*v = calloc(ros_reply_count(*r) ? ros_reply_count(*r) : 1, size);
-	if (!*v) {
-		ros__msg(msg, "%s: out of memory", ros_pool_host(p));
-		return ROS_ERR_NOMEM;
-	}
-	return ROS_OK;
+	ros__copy(f->id, sizeof(f->id), it, ".id");
+	ros__copy(f->name, sizeof(f->name), it, "name");
+	ros__copy(f->type, sizeof(f->type), it, "type");
+	ros__copy(f->mac, sizeof(f->mac), it, "mac-address");
+	f->running = ros__flag(it, "running", false);
+	f->disabled = ros__flag(it, "disabled", false);
+	f->rx_bytes = ros__num(it, "rx-byte", 0);
+	f->tx_bytes = ros__num(it, "tx-byte", 0);
+	f->rx_packets = ros__num(it, "rx-packet", 0);
+	f->tx_packets = ros__num(it, "tx-packet", 0);
 }
 
 ros_err ros_prov_interfaces(ros_pool *p, ros_prov_ifaces *out, ros_msg *msg)
 {
-	ros_reply *r = NULL;
+	static const ros__list_kind kind = {sizeof(ros_prov_iface), read_iface};
 	ros__cmd c;
-	ros_err err;
-	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	ros__cmd_start(&c, "/interface/print");
-	ros__cmd_attr(&c, ".proplist",
-		      ".id,name,type,mac-address,running,disabled,rx-byte,tx-byte,rx-packet,"
-		      "tx-packet");
-	err = print_list(p, &c, sizeof(*out->v), &r, (void **)&out->v, msg);
-	for (i = 0; err == ROS_OK && i < ros_reply_count(r); i++) {
-		const ros_sentence *it = ros_reply_item(r, i);
-		ros_prov_iface *f = &out->v[i];
-
-		ros__copy(f->id, sizeof(f->id), it, ".id");
-		ros__copy(f->name, sizeof(f->name), it, "name");
-		ros__copy(f->type, sizeof(f->type), it, "type");
-		ros__copy(f->mac, sizeof(f->mac), it, "mac-address");
-		f->running = ros__flag(it, "running", false);
-		f->disabled = ros__flag(it, "disabled", false);
-		f->rx_bytes = ros__num(it, "rx-byte", 0);
-		f->tx_bytes = ros__num(it, "tx-byte", 0);
-		f->rx_packets = ros__num(it, "rx-packet", 0);
-		f->tx_packets = ros__num(it, "tx-packet", 0);
-	}
-	if (err == ROS_OK)
-		out->count = ros_reply_count(r);
-	ros_reply_destroy(r);
-	return err;
+	ros__cmd_print(&c, "/interface/print",
+		       ".id,name,type,mac-address,running,disabled,rx-byte,tx-byte,rx-packet,"
+		       "tx-packet");
+	return ros__print_list(p, &c, &kind, 0, (void **)&out->v, &out->count, msg);
 }
 
-void ros_prov_ifaces_free(ros_prov_ifaces *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->count = 0;
-}
+ROS__LIST_FREE(ros_prov_ifaces)
 
 /* Runs "<path>/<verb> =.id=id", a change to one item; a missing item is ROS_ERR_NOT_FOUND. */
 static ros_err item_verb(ros_pool *p, const char *path, const char *verb, const char *id,
@@ -375,43 +346,31 @@ ros_err ros_prov_interface_set_enabled(ros_pool *p, const char *ref, bool enable
 
 /* --- hotspot users ------------------------------------------------------------------ */
 
+static void read_user(const ros_sentence *it, void *entry)
+{
+	ros_prov_user *u = entry;
+
+	ros__copy(u->id, sizeof(u->id), it, ".id");
+	ros__copy(u->name, sizeof(u->name), it, "name");
+	ros__copy(u->profile, sizeof(u->profile), it, "profile");
+	ros__copy(u->server, sizeof(u->server), it, "server");
+	ros__copy(u->comment, sizeof(u->comment), it, "comment");
+	u->limit_bytes_total = ros__num(it, "limit-bytes-total", 0);
+	u->limit_uptime = ros__dur(it, "limit-uptime", 0);
+	u->disabled = ros__flag(it, "disabled", false);
+}
+
 ros_err ros_prov_users_list(ros_pool *p, ros_prov_users *out, ros_msg *msg)
 {
-	ros_reply *r = NULL;
+	static const ros__list_kind kind = {sizeof(ros_prov_user), read_user};
 	ros__cmd c;
-	ros_err err;
-	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	ros__cmd_start(&c, "/ip/hotspot/user/print");
-	ros__cmd_attr(&c, ".proplist",
-		      ".id,name,profile,server,comment,limit-bytes-total,limit-uptime,disabled");
-	err = print_list(p, &c, sizeof(*out->v), &r, (void **)&out->v, msg);
-	for (i = 0; err == ROS_OK && i < ros_reply_count(r); i++) {
-		const ros_sentence *it = ros_reply_item(r, i);
-		ros_prov_user *u = &out->v[i];
-
-		ros__copy(u->id, sizeof(u->id), it, ".id");
-		ros__copy(u->name, sizeof(u->name), it, "name");
-		ros__copy(u->profile, sizeof(u->profile), it, "profile");
-		ros__copy(u->server, sizeof(u->server), it, "server");
-		ros__copy(u->comment, sizeof(u->comment), it, "comment");
-		u->limit_bytes_total = ros__num(it, "limit-bytes-total", 0);
-		u->limit_uptime = ros__dur(it, "limit-uptime", 0);
-		u->disabled = ros__flag(it, "disabled", false);
-	}
-	if (err == ROS_OK)
-		out->count = ros_reply_count(r);
-	ros_reply_destroy(r);
-	return err;
+	ros__cmd_print(&c, "/ip/hotspot/user/print",
+		       ".id,name,profile,server,comment,limit-bytes-total,limit-uptime,disabled");
+	return ros__print_list(p, &c, &kind, 0, (void **)&out->v, &out->count, msg);
 }
 
-void ros_prov_users_free(ros_prov_users *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->count = 0;
-}
+ROS__LIST_FREE(ros_prov_users)
 
 ros_err ros_prov_user_create(ros_pool *p, const ros_prov_user_spec *spec, char id[24], ros_msg *msg)
 {
@@ -461,8 +420,10 @@ ros_err ros_prov_user_remove(ros_pool *p, const char *ref, ros_msg *msg)
 
 /* --- active sessions ----------------------------------------------------------------- */
 
-static void read_session(const ros_sentence *it, ros_prov_session *s)
+static void read_session(const ros_sentence *it, void *entry)
 {
+	ros_prov_session *s = entry;
+
 	ros__copy(s->id, sizeof(s->id), it, ".id");
 	ros__copy(s->user, sizeof(s->user), it, "user");
 	ros__copy(s->address, sizeof(s->address), it, "address");
@@ -475,24 +436,14 @@ static void read_session(const ros_sentence *it, ros_prov_session *s)
 
 static ros_err sessions_print(ros_pool *p, const char *user, ros_prov_sessions *out, ros_msg *msg)
 {
-	ros_reply *r = NULL;
+	static const ros__list_kind kind = {sizeof(ros_prov_session), read_session};
 	ros__cmd c;
-	ros_err err;
-	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	ros__cmd_start(&c, "/ip/hotspot/active/print");
-	ros__cmd_attr(&c, ".proplist",
-		      ".id,user,address,mac-address,server,uptime,bytes-in,bytes-out");
+	ros__cmd_print(&c, "/ip/hotspot/active/print",
+		       ".id,user,address,mac-address,server,uptime,bytes-in,bytes-out");
 	if (user)
 		ros__cmd_query(&c, "user", user);
-	err = print_list(p, &c, sizeof(*out->v), &r, (void **)&out->v, msg);
-	for (i = 0; err == ROS_OK && i < ros_reply_count(r); i++)
-		read_session(ros_reply_item(r, i), &out->v[i]);
-	if (err == ROS_OK)
-		out->count = ros_reply_count(r);
-	ros_reply_destroy(r);
-	return err;
+	return ros__print_list(p, &c, &kind, 0, (void **)&out->v, &out->count, msg);
 }
 
 ros_err ros_prov_sessions_list(ros_pool *p, ros_prov_sessions *out, ros_msg *msg)
@@ -500,12 +451,7 @@ ros_err ros_prov_sessions_list(ros_pool *p, ros_prov_sessions *out, ros_msg *msg
 	return sessions_print(p, NULL, out, msg);
 }
 
-void ros_prov_sessions_free(ros_prov_sessions *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->count = 0;
-}
+ROS__LIST_FREE(ros_prov_sessions)
 
 ros_err ros_prov_session_kick(ros_pool *p, const char *id, ros_msg *msg)
 {
@@ -547,45 +493,23 @@ ros_err ros_prov_session_kick_user(ros_pool *p, const char *user, size_t *kicked
 
 /* --- logs ------------------------------------------------------------------------------ */
 
+static void read_log(const ros_sentence *it, void *entry)
+{
+	ros_prov_log_entry *e = entry;
+
+	ros__copy(e->id, sizeof(e->id), it, ".id");
+	ros__copy(e->time, sizeof(e->time), it, "time");
+	ros__copy(e->topics, sizeof(e->topics), it, "topics");
+	ros__copy(e->message, sizeof(e->message), it, "message");
+}
+
 ros_err ros_prov_logs(ros_pool *p, size_t n, ros_prov_log *out, ros_msg *msg)
 {
-	ros_reply *r = NULL;
+	static const ros__list_kind kind = {sizeof(ros_prov_log_entry), read_log};
 	ros__cmd c;
-	ros_err err;
-	size_t i, total, first;
 
-	memset(out, 0, sizeof(*out));
-	ros__cmd_start(&c, "/log/print");
-	ros__cmd_attr(&c, ".proplist", ".id,time,topics,message");
-	err = ros__run(p, &c, false, &r, msg);
-	if (err != ROS_OK)
-		goto out;
-	total = ros_reply_count(r);
-	first = n && n < total ? total - n : 0;
-	out->v = calloc(total - first ? total - first : 1, sizeof(*out->v));
-	if (!out->v) {
-		ros__msg(msg, "%s: out of memory", ros_pool_host(p));
-		err = ROS_ERR_NOMEM;
-		goto out;
-	}
-	for (i = first; i < total; i++) {
-		const ros_sentence *it = ros_reply_item(r, i);
-		ros_prov_log_entry *e = &out->v[i - first];
-
-		ros__copy(e->id, sizeof(e->id), it, ".id");
-		ros__copy(e->time, sizeof(e->time), it, "time");
-		ros__copy(e->topics, sizeof(e->topics), it, "topics");
-		ros__copy(e->message, sizeof(e->message), it, "message");
-	}
-	out->count = total - first;
-out:
-	ros_reply_destroy(r);
-	return err;
+	ros__cmd_print(&c, "/log/print", ".id,time,topics,message");
+	return ros__print_list(p, &c, &kind, n, (void **)&out->v, &out->count, msg);
 }
 
-void ros_prov_log_free(ros_prov_log *l)
-{
-	free(l->v);
-	l->v = NULL;
-	l->count = 0;
-}
+ROS__LIST_FREE(ros_prov_log)

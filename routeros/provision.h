@@ -33,6 +33,17 @@ typedef struct ros_msg {
 	char text[512];
 } ros_msg;
 
+/*
+ * Declares the list result name: v holds count entries of item (malloc'd),
+ * and name_free, which frees them and also accepts a zeroed list.
+ */
+#define ROS_PROV_LIST(name, item)                                                                  \
+	typedef struct name {                                                                      \
+		item *v;                                                                           \
+		size_t count;                                                                      \
+	} name;                                                                                    \
+	void name##_free(name *l)
+
 /* --- RouterOS value formats ------------------------------------------------ */
 
 /*
@@ -189,14 +200,10 @@ typedef struct ros_prov_iface {
 	uint64_t rx_packets, tx_packets;
 } ros_prov_iface;
 
-typedef struct ros_prov_ifaces {
-	ros_prov_iface *v;
-	size_t count;
-} ros_prov_ifaces;
+ROS_PROV_LIST(ros_prov_ifaces, ros_prov_iface);
 
 /* /interface/print with traffic counters.  Caller frees with ros_prov_ifaces_free. */
 ros_err ros_prov_interfaces(ros_pool *p, ros_prov_ifaces *out, ros_msg *msg) ROS_WUR;
-void ros_prov_ifaces_free(ros_prov_ifaces *l);
 
 /* Enables or disables the interface named ref ("ether2") or with that .id ("*3").
  * ROS_ERR_NOT_FOUND. */
@@ -216,14 +223,10 @@ typedef struct ros_prov_user {
 	bool disabled;
 } ros_prov_user;
 
-typedef struct ros_prov_users {
-	ros_prov_user *v;
-	size_t count;
-} ros_prov_users;
+ROS_PROV_LIST(ros_prov_users, ros_prov_user);
 
 /* /ip/hotspot/user/print.  Caller frees with ros_prov_users_free. */
 ros_err ros_prov_users_list(ros_pool *p, ros_prov_users *out, ros_msg *msg) ROS_WUR;
-void ros_prov_users_free(ros_prov_users *l);
 
 typedef struct ros_prov_user_spec {
 	const char *name; /* required */
@@ -252,14 +255,10 @@ typedef struct ros_prov_session {
 	uint64_t bytes_in, bytes_out;
 } ros_prov_session;
 
-typedef struct ros_prov_sessions {
-	ros_prov_session *v;
-	size_t count;
-} ros_prov_sessions;
+ROS_PROV_LIST(ros_prov_sessions, ros_prov_session);
 
 /* /ip/hotspot/active/print.  Caller frees with ros_prov_sessions_free. */
 ros_err ros_prov_sessions_list(ros_pool *p, ros_prov_sessions *out, ros_msg *msg) ROS_WUR;
-void ros_prov_sessions_free(ros_prov_sessions *l);
 
 /* Ends the session with this .id.  ROS_ERR_NOT_FOUND when it is gone. */
 ros_err ros_prov_session_kick(ros_pool *p, const char *id, ros_msg *msg) ROS_WUR;
@@ -347,14 +346,10 @@ typedef struct ros_prov_log_entry {
 	char message[512];
 } ros_prov_log_entry;
 
-typedef struct ros_prov_log {
-	ros_prov_log_entry *v;
-	size_t count;
-} ros_prov_log;
+ROS_PROV_LIST(ros_prov_log, ros_prov_log_entry);
 
 /* The last n entries of /log/print (0: all), oldest first.  Caller frees with ros_prov_log_free. */
 ros_err ros_prov_logs(ros_pool *p, size_t n, ros_prov_log *out, ros_msg *msg) ROS_WUR;
-void ros_prov_log_free(ros_prov_log *l);
 
 /* --- files, export, backup, restore ---------------------------------------------- */
 
@@ -371,13 +366,10 @@ typedef struct ros_prov_file {
 	bool chunked; /* read with /file/read */
 } ros_prov_file;
 
-typedef struct ros_prov_files {
-	ros_prov_file *v; /* metadata only */
-	size_t count;
-} ros_prov_files;
-
 void ros_prov_file_free(ros_prov_file *f);
-void ros_prov_files_free(ros_prov_files *l);
+
+/* A list of files: their metadata only (data NULL). */
+ROS_PROV_LIST(ros_prov_files, ros_prov_file);
 
 /* /file/print without contents.  Caller frees with ros_prov_files_free. */
 ros_err ros_prov_files_list(ros_pool *p, ros_prov_files *out, ros_msg *msg) ROS_WUR;

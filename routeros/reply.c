@@ -28,13 +28,11 @@ struct ros_reply {
 static bool list_push(struct sentence_list *l, ros_sentence *s)
 {
 	if (l->count == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 8;
-		ros_sentence **nv = realloc(l->v, ncap * sizeof(*nv));
+		ros_sentence **nv = ros__grow(l->v, &l->cap, 8, sizeof(*nv));
 
 		if (!nv)
 			return false;
 		l->v = nv;
-		l->cap = ncap;
 	}
 	l->v[l->count++] = s;
 	return true;

@@ -31,6 +31,9 @@ ROS_CLIENT_TEST_OBJ := $(BUILD)/san/tests/integration/ros_client_test.o
 ROS_PROV_TEST := $(BUILD)/tests/ros-prov-test
 ROS_PROV_TEST_OBJ := $(BUILD)/san/tests/integration/ros_prov_test.o
 
+# What both case runners share.
+ROS_TEST_UTIL_OBJ := $(BUILD)/san/tests/integration/ros_test_util.o
+
 # The fuzz targets, built with clang's libFuzzer.
 ROS_FUZZ := $(BUILD)/fuzz/fuzz_ros_parser
 ROS_FUZZ_LOGIN := $(BUILD)/fuzz/fuzz_ros_login
@@ -48,7 +51,8 @@ LINT_SOURCES += $(ROS_SRCS) $(wildcard routeros/*.h) \
                 $(patsubst %,tests/unit/test_ros_%.c,$(ROS_UNIT_TESTS)) \
                 $(ROS_SIM_SRCS) $(wildcard tests/sim/ros_sim*.h) \
                 tests/integration/ros_client_test.c tests/fuzz/fuzz_ros_parser.c \
-                tests/integration/ros_prov_test.c tests/fuzz/fuzz_ros_login.c
+                tests/integration/ros_prov_test.c tests/fuzz/fuzz_ros_login.c \
+                tests/integration/ros_test_util.c tests/integration/ros_test_util.h
 
 $(BUILD)/obj/routeros/%.o: routeros/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -84,15 +88,15 @@ $(ROS_SIM): $(ROS_SIM_OBJS) $(ROS_LIB)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(ROS_LDLIBS)
 
-$(ROS_CLIENT_TEST_OBJ) $(ROS_PROV_TEST_OBJ): $(BUILD)/san/tests/integration/%.o: tests/integration/%.c | $(DEPS_STAMP)
+$(ROS_CLIENT_TEST_OBJ) $(ROS_PROV_TEST_OBJ) $(ROS_TEST_UTIL_OBJ): $(BUILD)/san/tests/integration/%.o: tests/integration/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 
-$(ROS_CLIENT_TEST): $(ROS_CLIENT_TEST_OBJ) $(ROS_SAN_LIB)
+$(ROS_CLIENT_TEST): $(ROS_CLIENT_TEST_OBJ) $(ROS_TEST_UTIL_OBJ) $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(ROS_LDLIBS)
 
-$(ROS_PROV_TEST): $(ROS_PROV_TEST_OBJ) $(ROS_SAN_LIB)
+$(ROS_PROV_TEST): $(ROS_PROV_TEST_OBJ) $(ROS_TEST_UTIL_OBJ) $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(ROS_LDLIBS)
 
@@ -128,4 +132,5 @@ fuzz-ros-login: $(ROS_FUZZ_LOGIN)
 	$(ROS_FUZZ_LOGIN) -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus-ros-login
 
 -include $(ROS_OBJS:.o=.d) $(ROS_SAN_OBJS:.o=.d) $(ROS_UNIT_OBJS:.o=.d) \
-         $(ROS_SIM_OBJS:.o=.d) $(ROS_CLIENT_TEST_OBJ:.o=.d) $(ROS_PROV_TEST_OBJ:.o=.d)
+         $(ROS_SIM_OBJS:.o=.d) $(ROS_CLIENT_TEST_OBJ:.o=.d) $(ROS_PROV_TEST_OBJ:.o=.d) \
+         $(ROS_TEST_UTIL_OBJ:.o=.d)

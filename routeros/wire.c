@@ -142,6 +142,16 @@ int ros_word_len_decode(const uint8_t *buf, size_t avail, uint32_t *len)
 
 /* --- sentences -------------------------------------------------------- */
 
+void *ros__grow(void *v, size_t *cap, size_t first, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *nv = realloc(v, ncap * size);
+
+	if (nv)
+		*cap = ncap;
+	return nv;
+}
+
 ros_sentence *ros_sentence_create(void)
 {
 	return calloc(1, sizeof(ros_sentence));
@@ -163,13 +173,11 @@ void ros_sentence_destroy(ros_sentence *s)
 static ros_err sentence_push(ros_sentence *s, char *data, size_t len)
 {
 	if (s->count == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 8;
-		struct ros_word *nw = realloc(s->words, ncap * sizeof(*nw));
+		struct ros_word *nw = ros__grow(s->words, &s->cap, 8, sizeof(*nw));
 
 		if (!nw)
 			return ROS_ERR_NOMEM;
 		s->words = nw;
-		s->cap = ncap;
 	}
 	s->words[s->count].data = data;
 	s->words[s->count].len = len;

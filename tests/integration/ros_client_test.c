@@ -10,6 +10,7 @@
  * on stderr otherwise.
  */
 #include "routeros/routeros.h"
+#include "tests/integration/ros_test_util.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,16 +27,6 @@ struct args {
 	const char *expect;
 	int version;
 };
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "line %d: check failed: %s: ", __LINE__, #cond);           \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			goto fail;                                                                 \
-		}                                                                                  \
-	} while (0)
 
 #define CHECK_ERR(got, want, c)                                                                    \
 	CHECK((got) == (want), "got %s, want %s (%s)", ros_err_name(got), ros_err_name(want),      \
@@ -57,11 +48,6 @@ static ros_conn *open_conn(const struct args *a)
 	return c;
 }
 
-static const char *item_attr(const ros_reply *r, size_t i, const char *key)
-{
-	return ros_sentence_attr(ros_reply_item(r, i), key, NULL);
-}
-
 /* --- cases ------------------------------------------------------------- */
 
 static int case_login(const struct args *a)
@@ -76,7 +62,7 @@ static int case_login(const struct args *a)
 	CHECK(c, "cannot open");
 	CHECK(ros_conn_login_style(c) == want, "login style %d", ros_conn_login_style(c));
 	CHECK_ERR(ROS_CALL(c, &r, "/system/identity/print"), ROS_OK, c);
-	CHECK(ros_reply_count(r) == 1 && item_attr(r, 0, "name"), "identity");
+	CHECK(ros_reply_count(r) == 1 && rt_item_attr(r, 0, "name"), "identity");
 	rc = 0;
 fail:
 	ros_reply_destroy(r);
@@ -94,9 +80,9 @@ static int case_resource(const struct args *a)
 	CHECK(c, "cannot open");
 	CHECK_ERR(ROS_CALL(c, &r, "/system/resource/print"), ROS_OK, c);
 	CHECK(ros_reply_count(r) == 1, "%zu items", ros_reply_count(r));
-	v = item_attr(r, 0, "version");
+	v = rt_item_attr(r, 0, "version");
 	CHECK(v && v[0] == (a->version == 6 ? '6' : '7'), "version %s", v ? v : "(none)");
-	CHECK(item_attr(r, 0, "uptime") && item_attr(r, 0, "board-name"), "uptime, board");
+	CHECK(rt_item_attr(r, 0, "uptime") && rt_item_attr(r, 0, "board-name"), "uptime, board");
 	rc = 0;
 fail:
 	ros_reply_destroy(r);
@@ -140,8 +126,8 @@ static int case_users(const struct args *a)
 	r = NULL;
 	CHECK_ERR(ROS_CALL(c, &r, "/ip/hotspot/user/print", "?name=V-1001"), ROS_OK, c);
 	CHECK(ros_reply_count(r) == 1, "%zu items", ros_reply_count(r));
-	CHECK(strcmp(item_attr(r, 0, ".id"), id) == 0, "id");
-	CHECK(strcmp(item_attr(r, 0, "password"), "p w\"x") == 0, "password kept byte for byte");
+	CHECK(strcmp(rt_item_attr(r, 0, ".id"), id) == 0, "id");
+	CHECK(strcmp(rt_item_attr(r, 0, "password"), "p w\"x") == 0, "password kept byte for byte");
 	ros_reply_destroy(r);
 	r = NULL;
 	snprintf(ref, sizeof(ref), "=.id=%s", id);
@@ -209,9 +195,9 @@ static int case_tags(const struct args *a)
 	CHECK(tag[0] != tag[1] && tag[1] != tag[2] && tag[0] != tag[2], "distinct tags");
 	for (i = 2; i >= 0; i--)
 		CHECK_ERR(ros_wait(c, tag[i], &r[i]), ROS_OK, c);
-	CHECK(item_attr(r[0], 0, "version"), "resource answer");
-	CHECK(ros_reply_count(r[1]) == 5 && item_attr(r[1], 0, "rx-byte"), "interfaces");
-	CHECK(item_attr(r[2], 0, "name"), "identity answer");
+	CHECK(rt_item_attr(r[0], 0, "version"), "resource answer");
+	CHECK(ros_reply_count(r[1]) == 5 && rt_item_attr(r[1], 0, "rx-byte"), "interfaces");
+	CHECK(rt_item_attr(r[2], 0, "name"), "identity answer");
 	/* A tag already collected is no longer in flight. */
 	CHECK_ERR(ros_wait(c, tag[0], &again), ROS_ERR_INVALID, c);
 	CHECK(again == NULL, "no reply for an unknown tag");
@@ -245,7 +231,7 @@ static int case_cancel(const struct args *a)
 	CHECK_ERR(ros_cancel(c, tag), ROS_OK, c);
 	CHECK_ERR(ros_wait(c, tag, &r), ROS_ERR_INTERRUPTED, c);
 	CHECK(ros_reply_count(r) >= 1, "%zu items before cancel", ros_reply_count(r));
-	CHECK(item_attr(r, 0, "rx-bits-per-second"), "traffic item");
+	CHECK(rt_item_attr(r, 0, "rx-bits-per-second"), "traffic item");
 	CHECK(ros_reply_trap_category(r, 0) == 2, "category %d", ros_reply_trap_category(r, 0));
 	rc = 0;
 fail:
@@ -329,7 +315,7 @@ static int case_export_import(const struct args *a)
 	ros_reply_destroy(r);
 	r = NULL;
 	CHECK_ERR(ROS_CALL(c, &r, "/file/print", "?name=cfg.rsc"), ROS_OK, c);
-	txt = item_attr(r, 0, "contents");
+	txt = rt_item_attr(r, 0, "contents");
 	CHECK(txt && strstr(txt, "\n/ip hotspot user profile\n") &&
 		      strstr(txt, "add name=1GB-DAILY rate-limit=2M/4M"),
 	      "export text: %s", txt ? txt : "(none)");
@@ -343,7 +329,7 @@ static int case_export_import(const struct args *a)
 	ros_reply_destroy(r);
 	r = NULL;
 	CHECK_ERR(ROS_CALL(c, &r, "/ip/hotspot/user/profile/print", "?name=1GB-DAILY"), ROS_OK, c);
-	CHECK(ros_reply_count(r) == 1 && strcmp(item_attr(r, 0, "shared-users"), "2") == 0,
+	CHECK(ros_reply_count(r) == 1 && strcmp(rt_item_attr(r, 0, "shared-users"), "2") == 0,
 	      "profile restored");
 	rc = 0;
 fail:
@@ -357,12 +343,9 @@ static int case_expect(const struct args *a, bool write)
 {
 	ros_conn *c = ros_conn_create(&a->opt);
 	ros_reply *r = NULL;
-	ros_err want = ROS_ERR__COUNT, err;
-	int i, rc = 1;
+	ros_err want = rt_err_by_name(a->expect), err;
+	int rc = 1;
 
-	for (i = 0; i < ROS_ERR__COUNT; i++)
-		if (a->expect && strcmp(a->expect, ros_err_name((ros_err)i)) == 0)
-			want = (ros_err)i;
 	CHECK(c && want != ROS_ERR__COUNT, "give expect=ERRNAME");
 	err = ros_conn_open(c);
 	if (err == ROS_OK)

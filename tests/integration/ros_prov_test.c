@@ -11,6 +11,7 @@
  * on stderr otherwise.
  */
 #include "routeros/provision.h"
+#include "tests/integration/ros_test_util.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -28,16 +29,6 @@ struct args {
 	size_t max;
 };
 
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "line %d: check failed: %s: ", __LINE__, #cond);           \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			goto fail;                                                                 \
-		}                                                                                  \
-	} while (0)
-
 #define CHECK_ERR(got, want)                                                                       \
 	CHECK((got) == (want), "got %s, want %s (%s)", ros_err_name(got), ros_err_name(want),      \
 	      msg.text)
@@ -48,16 +39,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static ros_err err_by_name(const char *name)
-{
-	int e;
-
-	for (e = 0; e < ROS_ERR__COUNT; e++)
-		if (strcmp(ros_err_name((ros_err)e), name) == 0)
-			return (ros_err)e;
-	return ROS_ERR__COUNT;
 }
 
 static ros_pool *pool_on(const struct args *a, uint16_t port)
@@ -88,6 +69,17 @@ static ros_reply *print(ros_pool *p, const char *cmd, const char *query)
 
 /* --- test-connection ------------------------------------------------------------- */
 
+/* The steps of a test-connection, one line each, for the log of the case. */
+static void print_steps(const ros_prov_check *ck)
+{
+	int i;
+
+	for (i = 0; i < ROS_STEP__COUNT; i++)
+		fprintf(stderr, "  %-22s %d %-10s %4d ms  %s\n", ros_step_name((ros_step)i),
+			ck->steps[i].status, ros_err_name(ck->steps[i].err), ck->steps[i].ms,
+			ck->steps[i].message);
+}
+
 static int case_check(ros_pool *p, const struct args *a)
 {
 	ros_prov_check ck;
@@ -95,10 +87,7 @@ static int case_check(ros_pool *p, const struct args *a)
 	ros_err err = ros_prov_test_connection(p, &ck, &msg);
 	int i, rc = 1;
 
-	for (i = 0; i < ROS_STEP__COUNT; i++)
-		fprintf(stderr, "  %-22s %d %-10s %4d ms  %s\n", ros_step_name((ros_step)i),
-			ck.steps[i].status, ros_err_name(ck.steps[i].err), ck.steps[i].ms,
-			ck.steps[i].message);
+	print_steps(&ck);
 	CHECK_ERR(err, ROS_OK);
 	for (i = 0; i < ROS_STEP__COUNT; i++)
 		CHECK(ck.steps[i].status == ROS_STEP_OK && ck.steps[i].message[0], "step %d", i);
@@ -117,14 +106,11 @@ static int case_check_fail(ros_pool *p, const struct args *a)
 {
 	ros_prov_check ck;
 	ros_msg msg = {{0}};
-	ros_err want = err_by_name(a->expect ? a->expect : ""), err;
+	ros_err want = rt_err_by_name(a->expect), err;
 	int i, rc = 1;
 
 	err = ros_prov_test_connection(p, &ck, &msg);
-	for (i = 0; i < ROS_STEP__COUNT; i++)
-		fprintf(stderr, "  %-22s %d %-10s %4d ms  %s\n", ros_step_name((ros_step)i),
-			ck.steps[i].status, ros_err_name(ck.steps[i].err), ck.steps[i].ms,
-			ck.steps[i].message);
+	print_steps(&ck);
 	CHECK_ERR(err, want);
 	for (i = 0; i < ROS_STEP__COUNT; i++) {
 		ros_step_status st = i < a->step    ? ROS_STEP_OK
@@ -147,7 +133,7 @@ static int case_expect(ros_pool *p, const struct args *a)
 {
 	ros_prov_stats st;
 	ros_msg msg = {{0}};
-	ros_err want = err_by_name(a->expect ? a->expect : ""), err;
+	ros_err want = rt_err_by_name(a->expect), err;
 	int rc = 1;
 
 	err = ros_prov_get_stats(p, &st, &msg);
@@ -388,17 +374,14 @@ static int case_profiles(ros_pool *p, const struct args *a)
 	CHECK(sync_expect(p, nameless, 2, bad) == 0, "a nameless profile fails alone");
 	r = print(p, "/ip/hotspot/user/profile/print", "?name=1-hour");
 	CHECK(r && ros_reply_count(r) == 1, "1-hour on the router");
-	CHECK(strcmp(ros_sentence_attr(ros_reply_item(r, 0), "rate-limit", NULL), "2M/4M") == 0 &&
-		      strcmp(ros_sentence_attr(ros_reply_item(r, 0), "session-timeout", NULL),
-			     "1h") == 0 &&
-		      strcmp(ros_sentence_attr(ros_reply_item(r, 0), "shared-users", NULL), "3") ==
-			      0,
+	CHECK(strcmp(rt_item_attr(r, 0, "rate-limit"), "2M/4M") == 0 &&
+		      strcmp(rt_item_attr(r, 0, "session-timeout"), "1h") == 0 &&
+		      strcmp(rt_item_attr(r, 0, "shared-users"), "3") == 0,
 	      "values on the router");
 	ros_reply_destroy(r);
 	r = print(p, "/ip/hotspot/user/profile/print", "?name=day-pass");
 	CHECK(r && ros_reply_count(r) == 1 &&
-		      strcmp(ros_sentence_attr(ros_reply_item(r, 0), "shared-users", NULL),
-			     "unlimited") == 0,
+		      strcmp(rt_item_attr(r, 0, "shared-users"), "unlimited") == 0,
 	      "day-pass: unlimited users");
 	rc = 0;
 fail:
@@ -451,11 +434,10 @@ static int case_radius(ros_pool *p, const struct args *a)
 	      "entry");
 	ros_reply_destroy(r);
 	r = print(p, "/radius/incoming/print", NULL);
-	CHECK(r && strcmp(ros_sentence_attr(ros_reply_item(r, 0), "accept", NULL), "yes") == 0,
-	      "incoming accept");
+	CHECK(r && strcmp(rt_item_attr(r, 0, "accept"), "yes") == 0, "incoming accept");
 	ros_reply_destroy(r);
 	r = print(p, "/ip/hotspot/profile/print", "?name=hsprof1");
-	CHECK(r && strcmp(ros_sentence_attr(ros_reply_item(r, 0), "use-radius", NULL), "yes") == 0,
+	CHECK(r && strcmp(rt_item_attr(r, 0, "use-radius"), "yes") == 0,
 	      "hotspot profile uses RADIUS");
 	s.hotspot_profiles = missing;
 	s.n_hotspot_profiles = 1;
@@ -805,7 +787,7 @@ static int case_rate(ros_pool *p, const struct args *a)
 	ros_pool_stats st;
 	ros_prov_stats s;
 	ros_msg msg = {{0}};
-	ros_err want = err_by_name(a->expect ? a->expect : "OK");
+	ros_err want = rt_err_by_name(a->expect ? a->expect : "OK");
 	unsigned i;
 	int64_t t0;
 	int rc = 1;

@@ -5,6 +5,7 @@
  * are not tables (/system/resource, /export, /import, /system/backup/save,
  * /file/read) have handlers of their own.
  */
+#include "routeros/internal.h"
 #include "tests/sim/ros_sim.h"
 
 #include <pthread.h>
@@ -57,143 +58,102 @@ static size_t log_first, log_count;
 static uint32_t log_next_id = 1;
 
 static struct table tables[] = {
-	{"/interface",
-	 NULL,
-	 {{"name", NULL, F_REQUIRED | F_UNIQUE},
-	  {"type", "ether", F_READONLY},
-	  {"mtu", "1500", 0},
-	  {"mac-address", NULL, F_READONLY},
-	  {"running", "true", F_READONLY},
-	  {"disabled", "false", 0},
-	  {"comment", NULL, 0},
-	  {"rx-byte", "0", F_READONLY},
-	  {"tx-byte", "0", F_READONLY},
-	  {"rx-packet", "0", F_READONLY},
-	  {"tx-packet", "0", F_READONLY}},
-	 OP_PRINT | OP_SET | OP_ENABLE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/ip/hotspot/user/profile",
-	 "/ip hotspot user profile",
-	 {{"name", NULL, F_REQUIRED | F_UNIQUE},
-	  {"rate-limit", NULL, 0},
-	  {"session-timeout", NULL, 0},
-	  {"idle-timeout", "none", 0},
-	  {"keepalive-timeout", "2m", 0},
-	  {"shared-users", "1", 0},
-	  {"status-autorefresh", "1m", 0},
-	  {"comment", NULL, 0}},
-	 OP_PRINT | OP_ADD | OP_SET | OP_REMOVE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/ip/hotspot/user",
-	 "/ip hotspot user",
-	 {{"name", NULL, F_REQUIRED | F_UNIQUE},
-	  {"password", NULL, 0},
-	  {"profile", "default", 0},
-	  {"server", "all", 0},
-	  {"mac-address", NULL, 0},
-	  {"limit-uptime", NULL, 0},
-	  {"limit-bytes-total", NULL, 0},
-	  {"comment", NULL, 0},
-	  {"disabled", "false", 0}},
-	 OP_PRINT | OP_ADD | OP_SET | OP_REMOVE | OP_ENABLE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/ip/hotspot/active",
-	 NULL,
-	 {{"user", NULL, F_REQUIRED},
-	  {"server", "hotspot1", 0},
-	  {"address", NULL, 0},
-	  {"mac-address", NULL, 0},
-	  {"login-by", "http-chap", 0},
-	  {"uptime", "0s", F_READONLY},
-	  {"bytes-in", "0", F_READONLY},
-	  {"bytes-out", "0", F_READONLY},
-	  {"radius", "true", 0}},
-	 OP_PRINT | OP_REMOVE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/ip/hotspot/profile",
-	 "/ip hotspot profile",
-	 {{"name", NULL, F_REQUIRED | F_UNIQUE},
-	  {"hotspot-address", NULL, 0},
-	  {"dns-name", NULL, 0},
-	  {"html-directory", "hotspot", 0},
-	  {"login-by", "cookie,http-chap", 0},
-	  {"use-radius", "no", 0},
-	  {"radius-accounting", "yes", 0},
-	  {"radius-interim-update", "received", 0},
-	  {"nas-port-type", "wireless-802.11", 0}},
-	 OP_PRINT | OP_ADD | OP_SET,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/ip/hotspot/walled-garden",
-	 "/ip hotspot walled-garden",
-	 {{"dst-host", NULL, F_REQUIRED},
-	  {"action", "allow", 0},
-	  {"server", NULL, 0},
-	  {"path", NULL, 0},
-	  {"comment", NULL, 0}},
-	 OP_PRINT | OP_ADD | OP_REMOVE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/radius",
-	 "/radius",
-	 {{"service", NULL, F_REQUIRED},
-	  {"address", NULL, F_REQUIRED},
-	  {"secret", NULL, 0},
-	  {"authentication-port", "1812", 0},
-	  {"accounting-port", "1813", 0},
-	  {"timeout", "300ms", 0},
-	  {"src-address", "0.0.0.0", 0},
-	  {"comment", NULL, 0},
-	  {"disabled", "false", 0}},
-	 OP_PRINT | OP_ADD | OP_SET | OP_REMOVE | OP_ENABLE,
-	 false,
-	 NULL,
-	 0,
-	 0},
-	{"/radius/incoming",
-	 "/radius incoming",
-	 {{"accept", "no", 0}, {"port", "3799", 0}},
-	 OP_PRINT | OP_SET,
-	 true,
-	 NULL,
-	 0,
-	 0},
-	{"/system/identity",
-	 "/system identity",
-	 {{"name", "MikroTik", 0}},
-	 OP_PRINT | OP_SET,
-	 true,
-	 NULL,
-	 0,
-	 0},
-	{"/file",
-	 NULL,
-	 {{"name", NULL, F_REQUIRED | F_UNIQUE},
-	  {"type", "file", 0},
-	  {"size", "0", F_READONLY},
-	  {"creation-time", NULL, F_READONLY},
-	  {"contents", NULL, 0}},
-	 OP_PRINT | OP_ADD | OP_SET | OP_REMOVE,
-	 false,
-	 NULL,
-	 0,
-	 0},
+	{.path = "/interface",
+	 .fields = {{"name", NULL, F_REQUIRED | F_UNIQUE},
+		    {"type", "ether", F_READONLY},
+		    {"mtu", "1500", 0},
+		    {"mac-address", NULL, F_READONLY},
+		    {"running", "true", F_READONLY},
+		    {"disabled", "false", 0},
+		    {"comment", NULL, 0},
+		    {"rx-byte", "0", F_READONLY},
+		    {"tx-byte", "0", F_READONLY},
+		    {"rx-packet", "0", F_READONLY},
+		    {"tx-packet", "0", F_READONLY}},
+	 .ops = OP_PRINT | OP_SET | OP_ENABLE},
+	{.path = "/ip/hotspot/user/profile",
+	 .section = "/ip hotspot user profile",
+	 .fields = {{"name", NULL, F_REQUIRED | F_UNIQUE},
+		    {"rate-limit", NULL, 0},
+		    {"session-timeout", NULL, 0},
+		    {"idle-timeout", "none", 0},
+		    {"keepalive-timeout", "2m", 0},
+		    {"shared-users", "1", 0},
+		    {"status-autorefresh", "1m", 0},
+		    {"comment", NULL, 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_SET | OP_REMOVE},
+	{.path = "/ip/hotspot/user",
+	 .section = "/ip hotspot user",
+	 .fields = {{"name", NULL, F_REQUIRED | F_UNIQUE},
+		    {"password", NULL, 0},
+		    {"profile", "default", 0},
+		    {"server", "all", 0},
+		    {"mac-address", NULL, 0},
+		    {"limit-uptime", NULL, 0},
+		    {"limit-bytes-total", NULL, 0},
+		    {"comment", NULL, 0},
+		    {"disabled", "false", 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_SET | OP_REMOVE | OP_ENABLE},
+	{.path = "/ip/hotspot/active",
+	 .fields = {{"user", NULL, F_REQUIRED},
+		    {"server", "hotspot1", 0},
+		    {"address", NULL, 0},
+		    {"mac-address", NULL, 0},
+		    {"login-by", "http-chap", 0},
+		    {"uptime", "0s", F_READONLY},
+		    {"bytes-in", "0", F_READONLY},
+		    {"bytes-out", "0", F_READONLY},
+		    {"radius", "true", 0}},
+	 .ops = OP_PRINT | OP_REMOVE},
+	{.path = "/ip/hotspot/profile",
+	 .section = "/ip hotspot profile",
+	 .fields = {{"name", NULL, F_REQUIRED | F_UNIQUE},
+		    {"hotspot-address", NULL, 0},
+		    {"dns-name", NULL, 0},
+		    {"html-directory", "hotspot", 0},
+		    {"login-by", "cookie,http-chap", 0},
+		    {"use-radius", "no", 0},
+		    {"radius-accounting", "yes", 0},
+		    {"radius-interim-update", "received", 0},
+		    {"nas-port-type", "wireless-802.11", 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_SET},
+	{.path = "/ip/hotspot/walled-garden",
+	 .section = "/ip hotspot walled-garden",
+	 .fields = {{"dst-host", NULL, F_REQUIRED},
+		    {"action", "allow", 0},
+		    {"server", NULL, 0},
+		    {"path", NULL, 0},
+		    {"comment", NULL, 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_REMOVE},
+	{.path = "/radius",
+	 .section = "/radius",
+	 .fields = {{"service", NULL, F_REQUIRED},
+		    {"address", NULL, F_REQUIRED},
+		    {"secret", NULL, 0},
+		    {"authentication-port", "1812", 0},
+		    {"accounting-port", "1813", 0},
+		    {"timeout", "300ms", 0},
+		    {"src-address", "0.0.0.0", 0},
+		    {"comment", NULL, 0},
+		    {"disabled", "false", 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_SET | OP_REMOVE | OP_ENABLE},
+	{.path = "/radius/incoming",
+	 .section = "/radius incoming",
+	 .fields = {{"accept", "no", 0}, {"port", "3799", 0}},
+	 .ops = OP_PRINT | OP_SET,
+	 .single = true},
+	{.path = "/system/identity",
+	 .section = "/system identity",
+	 .fields = {{"name", "MikroTik", 0}},
+	 .ops = OP_PRINT | OP_SET,
+	 .single = true},
+	{.path = "/file",
+	 .fields = {{"name", NULL, F_REQUIRED | F_UNIQUE},
+		    {"type", "file", 0},
+		    {"size", "0", F_READONLY},
+		    {"creation-time", NULL, F_READONLY},
+		    {"contents", NULL, 0}},
+	 .ops = OP_PRINT | OP_ADD | OP_SET | OP_REMOVE},
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -222,6 +182,16 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* The array v grown as ros__grow does (8 entries at first); out of memory aborts. */
+static void *xgrow(void *v, size_t *cap, size_t size)
+{
+	void *nv = ros__grow(v, cap, 8, size);
+
+	if (!nv)
+		sim_oom();
+	return nv;
+}
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
@@ -238,15 +208,8 @@ ros_sentence *sim_out_add(struct sim_out *out, const char *type)
 	if (!s)
 		sim_oom();
 	sim_check(ros_sentence_add_str(s, type));
-	if (out->count == out->cap) {
-		size_t ncap = out->cap ? out->cap * 2 : 8;
-		ros_sentence **nv = realloc(out->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			sim_oom();
-		out->v = nv;
-		out->cap = ncap;
-	}
+	if (out->count == out->cap)
+		out->v = xgrow(out->v, &out->cap, sizeof(*out->v));
 	out->v[out->count++] = s;
 	return s;
 }
@@ -379,15 +342,8 @@ static struct item *item_new(struct table *t)
 	struct item *it;
 	int i;
 
-	if (t->count == t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 8;
-		struct item *ni = realloc(t->items, ncap * sizeof(*ni));
-
-		if (!ni)
-			sim_oom();
-		t->items = ni;
-		t->cap = ncap;
-	}
+	if (t->count == t->cap)
+		t->items = xgrow(t->items, &t->cap, sizeof(*t->items));
 	it = &t->items[t->count++];
 	memset(it, 0, sizeof(*it));
 	it->id = next_id++;
