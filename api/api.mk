@@ -12,7 +12,8 @@ API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcrypto -lpthread $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
-API_TEST_BINS := $(BUILD)/tests/unit/test_http $(BUILD)/tests/unit/test_migrate
+API_TEST_BINS := $(BUILD)/tests/unit/test_http $(BUILD)/tests/unit/test_migrate \
+                 $(BUILD)/tests/unit/test_coa
 API_INTEGRATION := tests/integration/hotspotd_config.sh \
                    tests/integration/hotspotd_migrate.sh \
                    tests/integration/hotspotd_health.sh
@@ -26,7 +27,8 @@ API_INTEGRATION += tests/integration/disconnect.sh
 ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
 LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h api/coa.h \
-                tests/unit/test_http.c tests/unit/test_migrate.c tests/sim/nas_coa.c
+                tests/unit/test_http.c tests/unit/test_migrate.c tests/unit/test_coa.c \
+                tests/sim/nas_coa.c
 
 $(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -58,5 +60,10 @@ $(BUILD)/tests/unit/test_migrate: $(BUILD)/san/tests/unit/test_migrate.o \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
 
+$(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/api/coa.o
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_COA_LDLIBS) -lpthread
+
 -include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) $(NAS_COA_OBJ:.o=.d) \
-         $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d
+         $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d \
+         $(BUILD)/san/tests/unit/test_coa.d

@@ -519,9 +519,9 @@ static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 			 cfg->job_backoff_cap, cfg->job_backoff_base);
 		return -1;
 	}
-	/* A disconnect job must finish well within its lease. */
-	if (cfg->coa_timeout * 2 > cfg->job_lease) {
-		snprintf(err, errlen, "config: COA_TIMEOUT: %d is more than half of JOB_LEASE (%d)",
+	/* A disconnect job must finish within its lease. */
+	if (cfg->coa_timeout >= cfg->job_lease) {
+		snprintf(err, errlen, "config: COA_TIMEOUT: %d is not below JOB_LEASE (%d)",
 			 cfg->coa_timeout, cfg->job_lease);
 		return -1;
 	}
