@@ -197,7 +197,7 @@ req=$HS_SUITE_DIR/shared.req
 for i in $(seq 1 50); do
 	printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "SHARED1", User-Password = "pw-shared", Calling-Station-Id = "CC:00:00:00:00:%02X"\n\n' "$i" >>"$req"
 done
-out=$(radclient -x -t 5 -r 1 -p 50 -f "$req" "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1)
+out=$(radclient -x -t 10 -r 3 -p 50 -f "$req" "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1)
 echo "$out" >"$HS_SUITE_DIR/shared.out"
 t_is "$(grep -c 'Received Access-Accept' <<<"$out")" 1 "50 concurrent logins from 50 devices, shared_users = 1: one accept"
 t_is "$(grep -c 'Received Access-Reject' <<<"$out")" 49 "  and 49 rejects"
