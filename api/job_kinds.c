@@ -10,10 +10,20 @@ static int prune_period(const hs_config *cfg)
 	return cfg->prune_interval;
 }
 
+static int sweep_period(const hs_config *cfg)
+{
+	return cfg->sweep_interval;
+}
+
 const api_job_kind api__jobs_builtin[] = {
 	/* A failed prune is retried a few times; the next period starts a
 	 * fresh one anyway. */
 	{.kind = "prune", .handler = api__job_prune, .max_attempts = 3, .period_s = prune_period},
+	/* Like prune: the next period sweeps again. */
+	{.kind = "radius.sweep",
+	 .handler = api__job_sweep,
+	 .max_attempts = 3,
+	 .period_s = sweep_period},
 	/* The row's max_attempts (8 from the RADIUS path) decides: the last
 	 * attempt records the timeout. */
 	{.kind = "radius.disconnect", .handler = api__job_disconnect},

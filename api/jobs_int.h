@@ -16,6 +16,7 @@ extern const size_t api__jobs_nbuiltin;
 
 /* Handlers of the built-in kinds. */
 api_job_result api__job_prune(api_job_ctx *ctx, const api_job *job);
+api_job_result api__job_sweep(api_job_ctx *ctx, const api_job *job);
 api_job_result api__job_disconnect(api_job_ctx *ctx, const api_job *job);
 
 /* Longest kind name accepted in a table of kinds. */

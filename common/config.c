@@ -82,6 +82,8 @@ static const cfg_key cfg_keys[] = {
 	INT("JOB_BACKOFF_BASE", job_backoff_base, "10", 1, 86400),
 	INT("JOB_BACKOFF_CAP", job_backoff_cap, "3600", 1, 604800),
 	INT("PRUNE_INTERVAL", prune_interval, "3600", 0, 604800),
+	INT("SWEEP_INTERVAL", sweep_interval, "60", 0, 86400),
+	INT("RADIUS_INTERIM_INTERVAL", radius_interim_interval, "300", 60, 86400),
 	INT("AUTH_LOG_RETENTION_DAYS", auth_log_retention_days, "30", 1, 36500),
 	INT("SESSION_RETENTION_DAYS", session_retention_days, "365", 1, 36500),
 	INT("EVENT_RETENTION_DAYS", event_retention_days, "7", 1, 36500),

@@ -63,6 +63,8 @@ typedef struct hs_config {
 	int job_backoff_base;
 	int job_backoff_cap;
 	int prune_interval;
+	int sweep_interval;          /* stale-session sweeper period, 0 = off */
+	int radius_interim_interval; /* Acct-Interim-Interval the routers follow */
 	int auth_log_retention_days;
 	int session_retention_days;
 	int event_retention_days;

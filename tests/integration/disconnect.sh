@@ -98,6 +98,7 @@ result() { q "SELECT coalesce(disconnect_result, 'none') FROM radius_sessions WH
 
 hs_spawn hotspotd env API_PORT="$(hs_free_port)" WORKER_THREADS=4 JOB_POLL_INTERVAL=1 JOB_LEASE=10 \
 	JOB_BACKOFF_BASE=1 JOB_BACKOFF_CAP=4 PRUNE_INTERVAL=0 COA_TIMEOUT=2 COA_RETRIES=2 \
+	SWEEP_INTERVAL=2 RADIUS_INTERIM_INTERVAL=60 \
 	LOG_LEVEL=info "$H" serve
 t_ok "hotspotd serve starts" wait_for "SELECT count(*) >= 5 FROM pg_stat_activity
 	WHERE datname = '$DB' AND usename = 'hs_worker'" 15
@@ -198,6 +199,18 @@ t_ok "a session without a Framed-IP-Address (null) is still disconnected" wait_f
 	"SELECT status = 'done' FROM jobs WHERE id = '$(enqueue "$(payload 1 | sed 's/"framed_ip": "[^"]*"/"framed_ip": null/')" 3)'" 10
 t_is "$(grep '^request ' "$HS_SUITE_DIR/nas1.log" | tail -n 1 | grep -c 'Framed-IP-Address')" 0 \
 	"and the request leaves Framed-IP-Address out"
+
+# --- the periodic sweeper (job kind radius.sweep) ----------------------------------------
+
+q "INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
+                                acct_session_id, nas_ip, started_at, last_update_at)
+     SELECT '$T', v.id, '20000000-0000-4000-8000-000000000002', v.code, 'stale2', '81b00002',
+            '192.0.2.2', now() - interval '2 hours', now() - interval '1 hour'
+       FROM vouchers v WHERE v.id = '30000000-0000-4000-8000-000000000002'" >/dev/null
+t_ok "hotspotd's periodic sweeper closes a session silent for 3 interim intervals" wait_for \
+	"SELECT stopped_at IS NOT NULL FROM radius_sessions WHERE acct_unique_id = 'stale2'" 15
+t_is "$(q "SELECT stopped_at IS NULL FROM radius_sessions WHERE id = '40000000-0000-4000-8000-000000000002'")" t \
+	"and leaves a session that reports in time open"
 
 # --- stop, and secrets ------------------------------------------------------------------
 

@@ -393,6 +393,8 @@ static void test_defaults(void **state)
 				   "JOB_BACKOFF_BASE=10\n"
 				   "JOB_BACKOFF_CAP=3600\n"
 				   "PRUNE_INTERVAL=3600\n"
+				   "SWEEP_INTERVAL=60\n"
+				   "RADIUS_INTERIM_INTERVAL=300\n"
 				   "AUTH_LOG_RETENTION_DAYS=30\n"
 				   "SESSION_RETENTION_DAYS=365\n"
 				   "EVENT_RETENTION_DAYS=7\n"
