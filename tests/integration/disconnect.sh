@@ -24,14 +24,7 @@ q() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
 qw() { hs_psql_as hs_worker "$DB" -At -c "$1"; }
 
 # wait_for SQL SECS: until SQL answers t; false on timeout.
-wait_for() {
-	local i n=$(($2 * 10))
-	for i in $(seq 1 "$n"); do
-		[ "$(q "$1")" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_for() { hs_wait_sql "$DB" "$1" "$2"; }
 
 hs_new_db "$DB" || { echo "Bail out! cannot create the database"; exit 1; }
 hs_db_env "$DB"

@@ -15,14 +15,7 @@ JOBTOOL=$HS_BUILD/tests/jobtool
 q() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
 
 # wait_for SQL SECS: until SQL answers t; false on timeout.
-wait_for() {
-	local i n=$(($2 * 10))
-	for i in $(seq 1 "$n"); do
-		[ "$(q "$1")" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_for() { hs_wait_sql "$DB" "$1" "$2"; }
 
 # Connections the worker role should hold: a listener plus one per thread
 # for each live jobtool.  Waiting for the exact number also waits for the

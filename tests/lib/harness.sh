@@ -113,6 +113,16 @@ SQL
 	}
 }
 
+# hs_wait_sql DB SQL [secs]: wait until SQL, run as hs_owner in DB, answers t.
+hs_wait_sql() {
+	local i n=$((${3:-10} * 10))
+	for i in $(seq 1 "$n"); do
+		[ "$(hs_psql_as hs_owner "$1" -At -c "$2" 2>/dev/null)" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # --- processes and ports ----------------------------------------------------
 
 # hs_free_port [tcp|udp]: a loopback port nothing listens on, not handed out before.
