@@ -8,7 +8,7 @@ API_SRCS := $(filter-out $(API_JOBS_SRCS),$(wildcard api/*.c))
 API_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_SRCS))
 API_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_SRCS))
 API_CFLAGS := $(HSCOMMON_CFLAGS)
-API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcrypto -lpthread $(API_COA_LDLIBS)
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
@@ -24,11 +24,19 @@ NAS_COA := $(BUILD)/tests/nas-coa
 NAS_COA_OBJ := $(BUILD)/obj/tests/sim/nas_coa.o
 API_INTEGRATION += tests/integration/disconnect.sh
 
+# The disconnect fallback (router.kick) against the router simulator.
+API_INTEGRATION += tests/integration/disconnect_fallback.sh
+
+# common/crypto.c (APP_KEY, sealed router passwords) is tested here, with
+# the programs that link OpenSSL, so that common/'s other tests need not.
+CRYPTO_UNIT_BIN := $(BUILD)/tests/unit/test_crypto
+API_TEST_BINS += $(CRYPTO_UNIT_BIN)
+
 ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
 LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h api/coa.h \
                 tests/unit/test_http.c tests/unit/test_migrate.c tests/unit/test_coa.c \
-                tests/sim/nas_coa.c
+                tests/sim/nas_coa.c tests/unit/test_crypto.c
 
 $(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -38,9 +46,9 @@ $(BUILD)/san/api/%.o: api/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(API_CFLAGS) -MMD -MP -c $< -o $@
 
-$(HOTSPOTD): $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB)
+$(HOTSPOTD): $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB) $(ROS_LIB)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB) $(API_LDLIBS)
+	$(CC) -o $@ $(API_OBJS) $(API_JOBS_OBJS) $(HSCOMMON_LIB) $(ROS_LIB) $(API_LDLIBS)
 
 $(NAS_COA_OBJ): $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -60,10 +68,14 @@ $(BUILD)/tests/unit/test_migrate: $(BUILD)/san/tests/unit/test_migrate.o \
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
 
+$(CRYPTO_UNIT_BIN): $(BUILD)/san/tests/unit/test_crypto.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lcrypto
+
 $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/api/coa.o
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_COA_LDLIBS) -lpthread
 
 -include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) $(NAS_COA_OBJ:.o=.d) \
          $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d \
-         $(BUILD)/san/tests/unit/test_coa.d
+         $(BUILD)/san/tests/unit/test_coa.d $(BUILD)/san/tests/unit/test_crypto.d

@@ -8,11 +8,14 @@
  *
  * Outcomes, recorded with hs_radius_disconnect_result:
  *   ACK      'ack', job done.
- *   NAK      'nak', job done.  The router refused; what to do next (the
- *            RouterOS API's /ip hotspot active remove) belongs to a job
- *            kind of its own that acts on sessions recorded 'nak'.
+ *   NAK      'nak', job done, and the fallback starts: a router.kick job
+ *            (api/job_kick.c) removes the session over the RouterOS API
+ *            when the router has API credentials; otherwise the session's
+ *            disconnect_detail says no fallback is possible
+ *            (hs_radius_disconnect_fallback, in one round trip).
  *   no answer, or the request could not be sent: RETRY with the queue's
- *            backoff; the last attempt records 'timeout' (or 'error').
+ *            backoff; the last attempt records 'timeout' and starts the
+ *            same fallback (or records 'error').
  * A bad payload, or a router that no longer exists, is a permanent
  * failure.  Neither the secret nor the User-Name (a voucher code) goes
  * into the log or the job's error.
@@ -242,6 +245,28 @@ out:
 	return r;
 }
 
+/* Records result ("nak" or "timeout") and starts the fallback for the
+ * session: OK, or the database's RETRY/FAIL with the reason in ctx->err. */
+static api_job_result dj_fallback(api_job_ctx *ctx, const disconnect_payload *p, const char *result)
+{
+	const char *params[2] = {p->session_id, result};
+	PGresult *res;
+	api_job_result r = API_JOB_OK;
+
+	res = PQexecParams(ctx->conn, "SELECT hs_radius_disconnect_fallback($1::uuid, $2)", 2, NULL,
+			   params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = api__jobs_db_error(ctx->conn, res, "hs_radius_disconnect_fallback", ctx->err,
+				       ctx->errlen);
+		goto out;
+	}
+	hs_log(HS_LOG_INFO, "radius.disconnect: session %s: %s; fallback: %s", p->session_id,
+	       result, PQgetvalue(res, 0, 0));
+out:
+	PQclear(res);
+	return r;
+}
+
 /* ---- the job -------------------------------------------------------------- */
 
 /*
@@ -255,7 +280,8 @@ static api_job_result dj_failed(api_job_ctx *ctx, const api_job *job, const disc
 	api_job_result r;
 
 	if (job->attempts >= job->max_attempts) {
-		r = dj_record(ctx, p, result);
+		r = strcmp(result, "timeout") == 0 ? dj_fallback(ctx, p, result)
+						   : dj_record(ctx, p, result);
 		if (r != API_JOB_OK)
 			return r;
 	}
@@ -289,6 +315,8 @@ static api_job_result dj_send(api_job_ctx *ctx, const api_job *job, const discon
 	       "radius.disconnect: session %s (%s) on %s port %d: %s after %d send(s)%s",
 	       p->session_id, p->reason, t->address, t->port, api_coa_result_name(cr), oc.sends,
 	       cause);
+	if (cr == API_COA_NAK)
+		return dj_fallback(ctx, p, "nak");
 	return dj_record(ctx, p, api_coa_result_name(cr));
 }
 

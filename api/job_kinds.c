@@ -27,6 +27,10 @@ const api_job_kind api__jobs_builtin[] = {
 	/* The row's max_attempts (8 from the RADIUS path) decides: the last
 	 * attempt records the timeout. */
 	{.kind = "radius.disconnect", .handler = api__job_disconnect},
+	/* The disconnect fallback; the row's max_attempts (5 from
+	 * hs_radius_disconnect_fallback) decides, and the last attempt
+	 * records kick_failed. */
+	{.kind = "router.kick", .handler = api__job_kick},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

@@ -19,7 +19,10 @@ $(API_COA_OBJS): API_CFLAGS += $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAG
                                $(filter-out -I%,$(FR_CFLAGS))
 $(API_COA_OBJS): $(FR_STAMP)
 
-API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS)
+# api/job_kick.c (router.kick, the disconnect fallback) talks to routers
+# through librouteros (routeros/routeros.mk) and opens their sealed API
+# passwords with common/crypto.c: OpenSSL for both.
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o
@@ -34,11 +37,12 @@ $(JOBTOOL_OBJ): $(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(HSCOMMON_CFLAGS) -MMD -MP -c $< -o $@
 
-$(JOBTOOL): $(JOBTOOL_OBJ) $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB)
+$(JOBTOOL): $(JOBTOOL_OBJ) $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB) $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(API_JOBS_LDLIBS)
 
-$(JOBS_UNIT_BIN): $(BUILD)/san/tests/unit/test_jobs.o $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB)
+$(JOBS_UNIT_BIN): $(BUILD)/san/tests/unit/test_jobs.o $(API_JOBS_SAN_OBJS) $(HSCOMMON_SAN_LIB) \
+                  $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_JOBS_LDLIBS)
 

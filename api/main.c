@@ -2,6 +2,8 @@
  * hotspotd: the daemon and its admin commands.
  *
  *   hotspotd [--env-file FILE] serve | migrate [--status] | config
+ *   hotspotd gen-key
+ *   hotspotd [--env-file FILE] encrypt-router-password ROUTER_ID  < password
  *   hotspotd --version | --help
  *
  * Exit status: 0 success, 1 failure at run time, 2 bad usage or a bad
@@ -18,6 +20,7 @@
 #include "api/jobs.h"
 #include "api/migrate.h"
 #include "common/config.h"
+#include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
 
@@ -28,6 +31,7 @@ extern char **environ;
 typedef struct {
 	const char *env_file;
 	const char *command;
+	const char *operand; /* encrypt-router-password's ROUTER_ID */
 	bool status;
 	bool help;
 	bool version;
@@ -44,6 +48,11 @@ static void usage(FILE *fp)
 	      "                      as DB_OWNER_USERNAME, each in its own transaction\n"
 	      "  migrate --status    list applied and pending migrations; apply nothing\n"
 	      "  config              print the effective configuration (secrets masked)\n"
+	      "  gen-key             print a new APP_KEY (base64 of 32 random bytes)\n"
+	      "  encrypt-router-password ROUTER_ID\n"
+	      "                      read a router's RouterOS API password on stdin and\n"
+	      "                      print it sealed with APP_KEY for that router, as a\n"
+	      "                      bytea literal for mikrotik_devices.password_encrypted\n"
 	      "\n"
 	      "Options:\n"
 	      "  --env-file FILE     read KEY=VALUE settings from FILE (default: the file\n"
@@ -81,6 +90,9 @@ static int parse_args(int argc, char **argv, main_args *a)
 			a->status = true;
 		} else if (arg[0] != '-' && !a->command) {
 			a->command = arg;
+		} else if (arg[0] != '-' && !a->operand &&
+			   strcmp(a->command, "encrypt-router-password") == 0) {
+			a->operand = arg;
 		} else {
 			fprintf(stderr, "hotspotd: unexpected argument %s (see hotspotd --help)\n",
 				arg);
@@ -88,6 +100,90 @@ static int parse_args(int argc, char **argv, main_args *a)
 		}
 	}
 	return 0;
+}
+
+/* Prints a new key for APP_KEY.  0, or 1 when the random generator fails. */
+static int gen_key(void)
+{
+	char key[HS_CRYPTO_KEY_B64_LEN + 1];
+
+	if (hs_crypto_key_generate(key) != 0) {
+		fprintf(stderr, "hotspotd: gen-key: no random bytes from the system\n");
+		return 1;
+	}
+	printf("%s\n", key);
+	explicit_bzero(key, sizeof key);
+	return 0;
+}
+
+/* Reads one line (the password) from stdin into buf without its line end.
+ * Its length, or -1 when empty or longer than the buffer. */
+static long read_password(char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin))
+		return -1;
+	n = strcspn(buf, "\r\n");
+	if (n == 0 || (n == len - 1 && buf[n] == '\0'))
+		return -1;
+	buf[n] = '\0';
+	return (long)n;
+}
+
+/* Prints sealed as a bytea literal (\x and hex). */
+static void print_bytea(const unsigned char *sealed, size_t len)
+{
+	fputs("\\x", stdout);
+	for (size_t i = 0; i < len; i++)
+		printf("%02x", sealed[i]);
+	fputc('\n', stdout);
+}
+
+/*
+ * Seals the password on stdin for router_id with APP_KEY and prints it.
+ * 0, 1 on failure, EXIT_USAGE on a bad router id or a missing APP_KEY.
+ * The password and the key are wiped before returning.
+ */
+static int encrypt_router_password(const hs_config *cfg, const char *router_id)
+{
+	char password[1024];
+	hs_crypto_key key;
+	unsigned char *sealed = NULL;
+	size_t len = 0;
+	long n;
+	int rc = EXIT_USAGE;
+
+	memset(&key, 0, sizeof key);
+	if (!router_id || !hs_db_uuid_valid(router_id)) {
+		fprintf(stderr,
+			"hotspotd: encrypt-router-password needs the router's id (a UUID)\n");
+		goto out;
+	}
+	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
+		fprintf(stderr, "hotspotd: encrypt-router-password: APP_KEY is not set "
+				"(hotspotd gen-key makes one)\n");
+		goto out;
+	}
+	n = read_password(password, sizeof password);
+	rc = 1;
+	if (n < 0) {
+		fprintf(stderr, "hotspotd: encrypt-router-password: give the password on stdin, "
+				"one line of 1-1022 bytes\n");
+		goto out;
+	}
+	if (hs_crypto_seal(&key, router_id, (const unsigned char *)password, (size_t)n, &sealed,
+			   &len) != 0) {
+		fprintf(stderr, "hotspotd: encrypt-router-password: encryption failed\n");
+		goto out;
+	}
+	print_bytea(sealed, len);
+	rc = 0;
+out:
+	explicit_bzero(password, sizeof password);
+	hs_crypto_key_wipe(&key);
+	free(sealed);
+	return rc;
 }
 
 /*
@@ -157,8 +253,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(a.command, "gen-key") == 0)
+		return gen_key();
 	if (strcmp(a.command, "serve") != 0 && strcmp(a.command, "migrate") != 0 &&
-	    strcmp(a.command, "config") != 0) {
+	    strcmp(a.command, "config") != 0 && strcmp(a.command, "encrypt-router-password") != 0) {
 		fprintf(stderr, "hotspotd: unknown command %s (see hotspotd --help)\n", a.command);
 		return EXIT_USAGE;
 	}
@@ -171,6 +269,8 @@ int main(int argc, char **argv)
 		rc = serve(&cfg);
 	else if (strcmp(a.command, "migrate") == 0)
 		rc = api_migrate(&cfg, a.status);
+	else if (strcmp(a.command, "encrypt-router-password") == 0)
+		rc = encrypt_router_password(&cfg, a.operand);
 	else {
 		hs_cfg_print(&cfg, stdout);
 		rc = 0;

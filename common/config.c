@@ -23,6 +23,7 @@ typedef enum {
 	CFG_PORT,
 	CFG_ENUM,
 	CFG_ADDR, /* an IPv4 or IPv6 literal, kept as a string */
+	CFG_KEY,  /* base64 of a 32-byte key, kept as text; never quoted back */
 } cfg_type;
 
 enum {
@@ -91,6 +92,8 @@ static const cfg_key cfg_keys[] = {
 	INT("COA_TIMEOUT", coa_timeout, "6", 1, 60),
 	INT("COA_RETRIES", coa_retries, "2", 0, 10),
 	STR("RADIUS_DICTIONARY_DIR", radius_dictionary_dir, "/usr/share/freeradius", 0),
+	INT("ROUTER_API_TIMEOUT", router_api_timeout, "5", 1, 60),
+	{"APP_KEY", CFG_KEY, F(app_key), "", 0, 0, NULL, CFG_SECRET},
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
 };
 
@@ -267,9 +270,35 @@ static int cfg_parse_addr(const cfg_key *k, const char *text, void *field, char 
 	return cfg_set_string(text, field, why, len);
 }
 
+/*
+ * The shape of common/crypto.h's key text: 44 base64 characters, the last a
+ * single '=' (32 bytes).  Checked here without linking the crypto library
+ * into every program that reads the configuration.
+ */
+static bool cfg_key_text_ok(const char *text)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	return strlen(text) == 44 && strspn(text, b64) == 43 && text[43] == '=';
+}
+
+/* A key is a secret: the message says what is wrong, never what was given. */
+static int cfg_parse_key(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	(void)k;
+	if (*text && !cfg_key_text_ok(text)) {
+		snprintf(why, len,
+			 "not the base64 text of a 32-byte key (hotspotd gen-key makes one)");
+		return -1;
+	}
+	return cfg_set_string(text, field, why, len);
+}
+
 static const cfg_parser cfg_parsers[] = {
 	[CFG_INT] = cfg_parse_int,   [CFG_STRING] = cfg_parse_string, [CFG_BOOL] = cfg_parse_bool,
 	[CFG_PORT] = cfg_parse_port, [CFG_ENUM] = cfg_parse_enum,     [CFG_ADDR] = cfg_parse_addr,
+	[CFG_KEY] = cfg_parse_key,
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -527,6 +556,12 @@ static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 			 cfg->coa_timeout, cfg->job_lease);
 		return -1;
 	}
+	/* So does a router.kick job's every step. */
+	if (cfg->router_api_timeout >= cfg->job_lease) {
+		snprintf(err, errlen, "config: ROUTER_API_TIMEOUT: %d is not below JOB_LEASE (%d)",
+			 cfg->router_api_timeout, cfg->job_lease);
+		return -1;
+	}
 	return 0;
 }
 
@@ -561,8 +596,15 @@ out:
 void hs_cfg_free(hs_config *cfg)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (cfg_keys[i].type == CFG_STRING || cfg_keys[i].type == CFG_ADDR)
-			free(*(char **)((char *)cfg + cfg_keys[i].offset));
+		char **field = (char **)((char *)cfg + cfg_keys[i].offset);
+
+		if (cfg_keys[i].type != CFG_STRING && cfg_keys[i].type != CFG_ADDR &&
+		    cfg_keys[i].type != CFG_KEY)
+			continue;
+		/* Secrets do not linger in freed memory. */
+		if (*field && (cfg_keys[i].flags & CFG_SECRET))
+			explicit_bzero(*field, strlen(*field));
+		free(*field);
 	}
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -75,6 +75,10 @@ typedef struct hs_config {
 	int coa_retries; /* retransmissions within coa_timeout */
 	char *radius_dictionary_dir;
 
+	/* RouterOS API (the disconnect fallback) */
+	int router_api_timeout; /* seconds per connect, and per wait for an answer */
+	char *app_key;          /* base64 of 32 bytes, or "": seals router passwords */
+
 	/* Migrations */
 	char *migrations_dir;
 } hs_config;

@@ -88,6 +88,13 @@ out=$(hs DB_OWNER_PASSWORD=pw-secret-2 "$H" config)
 t_like "$out" $'(^|\n)DB_PASSWORD=\\(set\\)\n' "a set secret prints as (set)"
 t_like "$out" $'(^|\n)DB_WORKER_PASSWORD=\\(unset\\)\n' "an unset secret prints as (unset)"
 t_fail "no secret value is printed" grep -q 'pw-secret' <<<"$out"
+key=$("$H" gen-key)
+out=$(hs APP_KEY="$key" "$H" config)
+t_like "$out" $'(^|\n)APP_KEY=\\(set\\)\n' "APP_KEY is a secret: printed as (set)"
+t_fail "the key itself is not printed" grep -qF -- "$key" <<<"$out"
+t_is "$(hs APP_KEY="${key%=}" "$H" config 2>&1 >/dev/null)" \
+	"hotspotd: config: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key makes one)" \
+	"a malformed APP_KEY is refused without quoting it"
 
 # Every key is documented in the README.
 missing=
@@ -102,6 +109,8 @@ help=$("$H" --help)
 t_like "$help" "serve" "--help describes serve"
 t_like "$help" "migrate --status" "--help describes migrate --status"
 t_like "$help" "config" "--help describes config"
+t_like "$help" "gen-key" "--help describes gen-key"
+t_like "$help" "encrypt-router-password ROUTER_ID" "--help describes encrypt-router-password"
 hs "$H" frobnicate >/dev/null 2>&1
 t_is "$?" 2 "an unknown command exits 2"
 hs "$H" >/dev/null 2>&1

@@ -197,6 +197,38 @@ static const cfg_case cases[] = {
 	 NULL,
 	 "config: JOB_BACKOFF_CAP: 30 is below JOB_BACKOFF_BASE (60)",
 	 0},
+	{"router API timeout not below the lease",
+	 {PW, "JOB_LEASE=10", "ROUTER_API_TIMEOUT=10"},
+	 NULL,
+	 NULL,
+	 "config: ROUTER_API_TIMEOUT: 10 is not below JOB_LEASE (10)",
+	 0},
+	/* the application key: a secret, never quoted back */
+	{"key accepted, masked",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+	 NULL,
+	 "APP_KEY=(set)",
+	 NULL,
+	 0},
+	{"key too short",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key makes one)",
+	 0},
+	{"key not base64",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd*h8="},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key makes one)",
+	 0},
+	{"key in the file, its line named",
+	 {PW},
+	 "\nAPP_KEY=secret-key-text\n",
+	 NULL,
+	 "config: @FILE@:2: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key "
+	 "makes one)",
+	 0},
 	/* the file */
 	{"file value", {PW}, "API_PORT=9090\n", "API_PORT=9090", NULL, 0},
 	{"file export prefix", {PW}, "export API_PORT=9091\n", "API_PORT=9091", NULL, 0},
@@ -402,6 +434,8 @@ static void test_defaults(void **state)
 				   "COA_TIMEOUT=6\n"
 				   "COA_RETRIES=2\n"
 				   "RADIUS_DICTIONARY_DIR=/usr/share/freeradius\n"
+				   "ROUTER_API_TIMEOUT=5\n"
+				   "APP_KEY=(unset)\n"
 				   "MIGRATIONS_DIR=sql/migrations\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
 	char err[256];

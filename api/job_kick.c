@@ -1,0 +1,384 @@
+/*
+ * Job kind "router.kick": the disconnect fallback.  When a router NAKs a
+ * Disconnect-Request, or never answers it, hs_radius_disconnect_fallback
+ * queues this job; it logs in to the router's RouterOS API, finds the
+ * session in /ip/hotspot/active (by user and address, or by user alone when
+ * the session had no Framed-IP-Address) and removes it.  The payload names
+ * the session ({router_id, session_id, user_name, framed_ip?,
+ * acct_session_id?}); the router's address and credentials come from
+ * hs_router_api_target at run time, the password sealed with APP_KEY
+ * (common/crypto.h, the router's id as associated data), so no job holds a
+ * secret.
+ *
+ * Outcomes, recorded with hs_radius_kick_result:
+ *   'kicked'                       the router removed the session; job done.
+ *   'kick_failed' + "no active session for that user": the session is gone
+ *                                  all the same; job done.
+ *   a temporary failure (refused, timed out, connection lost): RETRY with
+ *                                  the queue's backoff; the last attempt
+ *                                  records 'kick_failed' with the reason.
+ *   a failure a person must fix (authentication failed, missing policy,
+ *                                  no credentials, no APP_KEY, a password
+ *                                  that does not decrypt): 'kick_failed'
+ *                                  with the reason; the job is dead.
+ * Neither the password, the key nor the User-Name (a voucher code) goes
+ * into the log or the job's error.
+ */
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/jobs_int.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "routeros/provision.h"
+
+#define UUID_TEXT_LEN 36
+#define TEXT_MAX      253
+#define DETAIL_MAX    200
+
+/* The payload, validated. */
+typedef struct {
+	char router_id[UUID_TEXT_LEN + 1];
+	char session_id[UUID_TEXT_LEN + 1];
+	char user_name[TEXT_MAX + 1];
+	char framed_ip[INET6_ADDRSTRLEN]; /* "" when the session has none */
+} kick_payload;
+
+/* The router's API, from hs_router_api_target.  Owns password (wiped and
+ * freed by kt_clear). */
+typedef struct {
+	char address[INET6_ADDRSTRLEN];
+	int port;
+	bool ssl, tls_insecure;
+	char username[TEXT_MAX + 1];
+	unsigned char *password; /* plaintext, NUL-terminated; NULL until opened */
+	size_t password_len;
+} kick_target;
+
+/* ---- payload -------------------------------------------------------------- */
+
+/* Copies the string member name of root into dst (size bytes): 0, 1 when it
+ * is null or absent and optional, -1 when missing or too long. */
+static int kp_string(const json_t *root, const char *name, bool optional, char *dst, size_t size)
+{
+	json_t *v = json_object_get(root, name);
+	size_t len;
+
+	dst[0] = '\0';
+	if (optional && (!v || json_is_null(v)))
+		return 1;
+	if (!json_is_string(v))
+		return -1;
+	len = json_string_length(v);
+	if (len == 0 || len >= size || strlen(json_string_value(v)) != len)
+		return -1;
+	memcpy(dst, json_string_value(v), len + 1);
+	return 0;
+}
+
+static bool kp_ip_ok(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Checks every field of the payload into p; the rule broken, or NULL.
+ * acct_session_id is checked but unused: RouterOS's /ip/hotspot/active
+ * names sessions by user and address. */
+static const char *kp_check(const json_t *root, kick_payload *p)
+{
+	char sid[TEXT_MAX + 1];
+	int ip;
+
+	if (kp_string(root, "router_id", false, p->router_id, sizeof p->router_id) < 0 ||
+	    !hs_db_uuid_valid(p->router_id))
+		return "router_id must be a UUID";
+	if (kp_string(root, "session_id", false, p->session_id, sizeof p->session_id) < 0 ||
+	    !hs_db_uuid_valid(p->session_id))
+		return "session_id must be a UUID";
+	if (kp_string(root, "user_name", false, p->user_name, sizeof p->user_name) < 0)
+		return "user_name must be a string of 1-253 bytes";
+	ip = kp_string(root, "framed_ip", true, p->framed_ip, sizeof p->framed_ip);
+	if (ip < 0 || (ip == 0 && !kp_ip_ok(p->framed_ip)))
+		return "framed_ip must be an IP address or null";
+	if (kp_string(root, "acct_session_id", true, sid, sizeof sid) < 0)
+		return "acct_session_id must be a string of 1-253 bytes or null";
+	return NULL;
+}
+
+/* Parses and validates the payload into p.  0, or -1 with the rule it broke
+ * in err (never a value: the user name is a voucher code). */
+static int kp_parse(const char *payload, kick_payload *p, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_loads(payload, JSON_REJECT_DUPLICATES, &jerr);
+	const char *why;
+	int rc = -1;
+
+	memset(p, 0, sizeof *p);
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "payload: not a JSON object");
+		goto out;
+	}
+	why = kp_check(root, p);
+	if (why) {
+		snprintf(err, errlen, "payload: %s", why);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* ---- database ------------------------------------------------------------- */
+
+/* Records result ("kicked" or "kick_failed") with detail for the session.
+ * OK (a session that no longer exists is logged), or the database's
+ * RETRY/FAIL with the reason in ctx->err. */
+static api_job_result kj_record(api_job_ctx *ctx, const kick_payload *p, const char *result,
+				const char *detail)
+{
+	const char *params[3] = {p->session_id, result, detail};
+	PGresult *res;
+	api_job_result r = API_JOB_OK;
+
+	res = PQexecParams(ctx->conn, "SELECT hs_radius_kick_result($1::uuid, $2, $3)", 3, NULL,
+			   params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = api__jobs_db_error(ctx->conn, res, "hs_radius_kick_result", ctx->err,
+				       ctx->errlen);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		hs_log(HS_LOG_WARN, "router.kick: session %s no longer exists; %s not recorded",
+		       p->session_id, result);
+out:
+	PQclear(res);
+	return r;
+}
+
+/* Records 'kick_failed' with why and ends the job with r (FAIL or OK); the
+ * job's error is why as well. */
+static api_job_result kj_give_up(api_job_ctx *ctx, const kick_payload *p, api_job_result r,
+				 const char *why)
+{
+	api_job_result rec = kj_record(ctx, p, "kick_failed", why);
+
+	if (rec != API_JOB_OK)
+		return rec;
+	hs_log(HS_LOG_INFO, "router.kick: session %s on router %s: kick_failed: %s", p->session_id,
+	       p->router_id, why);
+	snprintf(ctx->err, ctx->errlen, "%s", why);
+	return r;
+}
+
+/* Copies column col of res into dst (size bytes); -1 when it does not fit. */
+static int kj_column(const PGresult *res, int col, char *dst, size_t size)
+{
+	int len = PQgetlength(res, 0, col);
+
+	if (len < 0 || (size_t)len >= size)
+		return -1;
+	memcpy(dst, PQgetvalue(res, 0, col), (size_t)len + 1);
+	return 0;
+}
+
+/* Opens the sealed password (bytea text of res's column col) into t.  0, or
+ * -1 with the reason in why. */
+static int kj_open_password(const hs_config *cfg, const kick_payload *p, const PGresult *res,
+			    int col, kick_target *t, const char **why)
+{
+	hs_crypto_key key;
+	unsigned char *sealed;
+	size_t len;
+	int rc = -1;
+
+	if (!cfg->app_key[0]) {
+		*why = "APP_KEY is not set: the router's API password cannot be read";
+		return -1;
+	}
+	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
+		*why = "APP_KEY is not a valid key";
+		return -1;
+	}
+	sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+	*why = "the router's API password does not decrypt with APP_KEY";
+	if (sealed &&
+	    hs_crypto_open(&key, p->router_id, sealed, len, &t->password, &t->password_len) == 0)
+		rc = 0;
+	PQfreemem(sealed);
+	hs_crypto_key_wipe(&key);
+	return rc;
+}
+
+/*
+ * Reads the router's API target into t.  OK with t filled (the password
+ * open); FAIL with the reason in why when the kick cannot be done (router
+ * gone, no credentials, no key); RETRY/FAIL from the database with
+ * ctx->err set and why NULL.
+ */
+static api_job_result kj_target(api_job_ctx *ctx, const kick_payload *p, kick_target *t,
+				const char **why)
+{
+	const char *params[1] = {p->router_id};
+	PGresult *res;
+	api_job_result r = API_JOB_FAIL;
+
+	*why = NULL;
+	res = PQexecParams(
+		ctx->conn,
+		"SELECT host(ip_address), api_port, api_ssl, api_tls_insecure, username, "
+		"password_encrypted FROM hs_router_api_target($1::uuid)",
+		1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = api__jobs_db_error(ctx->conn, res, "hs_router_api_target", ctx->err,
+				       ctx->errlen);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		*why = "the router no longer exists";
+		goto out;
+	}
+	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
+		*why = "the router has no API credentials";
+		goto out;
+	}
+	if (kj_column(res, 0, t->address, sizeof t->address) < 0 ||
+	    kj_column(res, 4, t->username, sizeof t->username) < 0) {
+		*why = "the router's address or API user name is too long";
+		goto out;
+	}
+	t->port = atoi(PQgetvalue(res, 0, 1));
+	t->ssl = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	t->tls_insecure = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	if (kj_open_password(ctx->cfg, p, res, 5, t, why) == 0)
+		r = API_JOB_OK;
+out:
+	PQclear(res);
+	return r;
+}
+
+static void kt_clear(kick_target *t)
+{
+	hs_crypto_free(t->password, t->password_len);
+	t->password = NULL;
+}
+
+/* ---- the router ----------------------------------------------------------- */
+
+/* A pool of one connection to t, without retries of its own: a temporary
+ * failure goes back to the queue, whose backoff spaces the attempts.  NULL
+ * when out of memory.  Caller destroys it (the pool wipes its copy of the
+ * password). */
+static ros_pool *kj_pool(const hs_config *cfg, const kick_target *t)
+{
+	ros_pool_config pc;
+
+	memset(&pc, 0, sizeof pc);
+	pc.conn.host = t->address;
+	pc.conn.port = (uint16_t)t->port;
+	pc.conn.username = t->username;
+	pc.conn.password = (const char *)t->password;
+	pc.conn.connect_timeout_ms = cfg->router_api_timeout * 1000;
+	pc.conn.io_timeout_ms = cfg->router_api_timeout * 1000;
+	pc.conn.tls = !t->ssl ? ROS_TLS_OFF : t->tls_insecure ? ROS_TLS_ANON : ROS_TLS_VERIFY;
+	pc.max_conns = 1;
+	pc.retries = -1;
+	pc.rate_wait_ms = cfg->router_api_timeout * 1000;
+	return ros_pool_create(&pc);
+}
+
+/* The .id of p's session among the router's active sessions into id (24
+ * bytes): by user and address, or user alone when p has no address.
+ * ROS_OK, ROS_ERR_NOT_FOUND, or the list's error. */
+static ros_err kj_find(ros_pool *pool, const kick_payload *p, char id[24], ros_msg *msg)
+{
+	ros_prov_sessions s = {0};
+	ros_err err = ros_prov_sessions_list(pool, &s, msg);
+	size_t i;
+
+	if (err == ROS_OK)
+		err = ROS_ERR_NOT_FOUND;
+	for (i = 0; err == ROS_ERR_NOT_FOUND && i < s.count; i++) {
+		if (strcmp(s.v[i].user, p->user_name) != 0 ||
+		    (p->framed_ip[0] && strcmp(s.v[i].address, p->framed_ip) != 0))
+			continue;
+		snprintf(id, 24, "%s", s.v[i].id);
+		err = ROS_OK;
+	}
+	ros_prov_sessions_free(&s);
+	return err;
+}
+
+/* Finds and removes the session.  A session that ended between the print
+ * and the remove is as good as removed. */
+static ros_err kj_remove(ros_pool *pool, const kick_payload *p, ros_msg *msg)
+{
+	char id[24] = "";
+	ros_err err = kj_find(pool, p, id, msg);
+
+	if (err != ROS_OK)
+		return err;
+	err = ros_prov_session_kick(pool, id, msg);
+	return err == ROS_ERR_NOT_FOUND ? ROS_OK : err;
+}
+
+/* Settles the job by what the router said. */
+static api_job_result kj_settle(api_job_ctx *ctx, const api_job *job, const kick_payload *p,
+				const kick_target *t, ros_err err)
+{
+	char why[DETAIL_MAX + 1];
+
+	if (err == ROS_OK) {
+		hs_log(HS_LOG_INFO, "router.kick: session %s on %s port %d: kicked", p->session_id,
+		       t->address, t->port);
+		return kj_record(ctx, p, "kicked", "removed through the RouterOS API");
+	}
+	if (err == ROS_ERR_NOT_FOUND)
+		return kj_give_up(ctx, p, API_JOB_OK, "no active session for that user");
+	snprintf(why, sizeof why, "%s port %d: %s", t->address, t->port, ros_err_str(err));
+	if (!ros_err_temporary(err) || job->attempts >= job->max_attempts)
+		return kj_give_up(ctx, p, API_JOB_FAIL, why);
+	snprintf(ctx->err, ctx->errlen, "%s", why);
+	return API_JOB_RETRY;
+}
+
+api_job_result api__job_kick(api_job_ctx *ctx, const api_job *job)
+{
+	kick_payload p;
+	kick_target t;
+	ros_pool *pool = NULL;
+	ros_msg msg = {{0}};
+	const char *why = NULL;
+	api_job_result r;
+
+	memset(&t, 0, sizeof t);
+	if (kp_parse(job->payload, &p, ctx->err, ctx->errlen) < 0)
+		return API_JOB_FAIL;
+	r = kj_target(ctx, &p, &t, &why);
+	if (r != API_JOB_OK) {
+		if (why)
+			r = kj_give_up(ctx, &p, API_JOB_FAIL, why);
+		goto out;
+	}
+	pool = kj_pool(ctx->cfg, &t);
+	if (!pool) {
+		snprintf(ctx->err, ctx->errlen, "out of memory");
+		r = API_JOB_RETRY;
+		goto out;
+	}
+	r = kj_settle(ctx, job, &p, &t, kj_remove(pool, &p, &msg));
+out:
+	ros_pool_destroy(pool);
+	kt_clear(&t);
+	explicit_bzero(&msg, sizeof msg);
+	return r;
+}
