@@ -36,7 +36,7 @@ ALL_TARGETS :=
 TEST_SUITES :=
 LINT_SOURCES :=
 
-.PHONY: all deps run test lint sim fuzz clean distclean install
+.PHONY: all deps run test lint sim fuzz clean distclean install bench
 all: deps
 
 include scripts/scripts.mk
@@ -60,6 +60,11 @@ $(FR_STAMP): scripts/fr-headers.sh $(DEPS_STAMP)
 
 run: all
 	bash scripts/run.sh
+
+# rlm_hotspot against the stock set-up and the floor, one run (bench/README.md).
+# BENCH_ARGS=--full for the anchor's full load.
+bench: $(RLM_HOTSPOT)
+	bash bench/bench.sh $(BENCH_ARGS)
 
 test: all
 	bash tests/run.sh $(if $(SUITE),--only $(SUITE)) $(TEST_SUITES)
