@@ -54,28 +54,29 @@ for p in "$PG_PORT:tcp" "$AUTH_PORT:udp" "$ACCT_PORT:udp" "$API_PORT:tcp"; do
 	fi
 done
 
-pids=()
 cleanup() {
 	trap - EXIT INT TERM
 	echo
 	echo "run: stopping"
-	for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	# Every process started here is a direct child (a background command
+	# ignores SIGINT, so Ctrl-C alone does not reach them all).
+	pkill -TERM -P $$ 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		pgrep -P $$ >/dev/null || break
+		sleep 0.1
+	done
+	pkill -KILL -P $$ 2>/dev/null || true
 	pg_stop "$PGDIR"
 	echo "run: stopped (data kept in $PGDIR for the next make run)"
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-# prefix TAG: label each line of a process's output.
-prefix() { sed -u "s/^/[$1] /"; }
-
 echo "run: PostgreSQL on 127.0.0.1:$PG_PORT ($PGDIR)"
 pg_init "$PGDIR"
 pg_stop "$PGDIR"
 pg_start "$PGDIR" "$PG_PORT"
-tail -n 0 -F "$PGDIR/postgres.log" 2>/dev/null | prefix pg &
-pids+=($!)
+tail -n 0 -F "$PGDIR/postgres.log" 2>/dev/null | sed -u 's/^/[pg] /' &
 pg_roles "$PGDIR" "$PG_PORT"
 pg_create_db "$PGDIR" "$PG_PORT" "$DB_NAME"
 
@@ -98,7 +99,7 @@ ENV
 umask 022
 
 echo "run: applying migrations"
-"$BUILD/hotspotd" --env-file "$ENVFILE" migrate 2>&1 | prefix migrate
+"$BUILD/hotspotd" --env-file "$ENVFILE" migrate 2>&1 | sed -u 's/^/[migrate] /'
 
 echo "run: seeding the demo tenant"
 token_hash=$(printf '%s' "$DEMO_API_TOKEN" | sha256sum | cut -d' ' -f1)
@@ -115,11 +116,11 @@ HS_MODULE_DIR=$BUILD RADIUS_AUTH_PORT=$AUTH_PORT RADIUS_ACCT_PORT=$ACCT_PORT RAD
 	bash "$ROOT/radiusd-module/raddb/gen-raddb.sh" "$RADDB"
 
 echo "run: FreeRADIUS on 127.0.0.1:$AUTH_PORT (auth) and :$ACCT_PORT (accounting)"
-freeradius -f -l stdout -d "$RADDB" 2>&1 | prefix radius &
-pids+=($!)
+freeradius -f -l stdout -d "$RADDB" 2>&1 | sed -u 's/^/[radius] /' &
+radius=$!
 echo "run: hotspotd on http://127.0.0.1:$API_PORT"
-"$BUILD/hotspotd" --env-file "$ENVFILE" serve 2>&1 | prefix api &
-pids+=($!)
+"$BUILD/hotspotd" --env-file "$ENVFILE" serve 2>&1 | sed -u 's/^/[api] /' &
+api=$!
 
 cat <<MSG
 
@@ -136,5 +137,5 @@ cat <<MSG
 ================================================================================
 
 MSG
-wait -n "${pids[@]}" || true
+wait -n "$radius" "$api" || true
 echo "run: a process exited; stopping the rest"
