@@ -13,10 +13,12 @@ HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
 API_TEST_BINS := $(BUILD)/tests/unit/test_http $(BUILD)/tests/unit/test_migrate \
-                 $(BUILD)/tests/unit/test_coa
+                 $(BUILD)/tests/unit/test_coa $(BUILD)/tests/unit/test_api_auth
 API_INTEGRATION := tests/integration/hotspotd_config.sh \
                    tests/integration/hotspotd_migrate.sh \
-                   tests/integration/hotspotd_health.sh
+                   tests/integration/hotspotd_health.sh \
+                   tests/integration/api_auth.sh \
+                   tests/integration/api_routers.sh
 
 # The NAS stand-in of the disconnect suite: checks Disconnect-Requests as a
 # router does, with OpenSSL alone (not the library under test).
@@ -34,8 +36,9 @@ API_TEST_BINS += $(CRYPTO_UNIT_BIN)
 
 ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
-LINT_SOURCES += $(API_SRCS) api/http.h api/migrate.h api/coa.h \
+LINT_SOURCES += $(API_SRCS) api/http.h api/auth.h api/migrate.h api/coa.h \
                 tests/unit/test_http.c tests/unit/test_migrate.c tests/unit/test_coa.c \
+                tests/unit/test_api_auth.c \
                 tests/sim/nas_coa.c tests/unit/test_crypto.c
 
 $(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
@@ -59,7 +62,15 @@ $(NAS_COA): $(NAS_COA_OBJ)
 	$(CC) -o $@ $^ -lcrypto
 
 $(BUILD)/tests/unit/test_http: $(BUILD)/san/tests/unit/test_http.o $(BUILD)/san/api/http.o \
-                               $(BUILD)/san/api/health.o $(HSCOMMON_SAN_LIB)
+                               $(BUILD)/san/api/health.o $(BUILD)/san/api/auth.o \
+                               $(BUILD)/san/api/routers.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+
+$(BUILD)/tests/unit/test_api_auth: $(BUILD)/san/tests/unit/test_api_auth.o \
+                                   $(BUILD)/san/api/auth.o $(BUILD)/san/api/http.o \
+                                   $(BUILD)/san/api/health.o $(BUILD)/san/api/routers.o \
+                                   $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
 
@@ -78,4 +89,5 @@ $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/ap
 
 -include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) $(NAS_COA_OBJ:.o=.d) \
          $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d \
-         $(BUILD)/san/tests/unit/test_coa.d $(BUILD)/san/tests/unit/test_crypto.d
+         $(BUILD)/san/tests/unit/test_coa.d $(BUILD)/san/tests/unit/test_crypto.d \
+         $(BUILD)/san/tests/unit/test_api_auth.d

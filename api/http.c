@@ -13,9 +13,18 @@
 
 #include "common/log.h"
 
-/* The routes of the API.  Order does not matter: patterns never overlap. */
+/*
+ * The routes of the API.  Order does not matter: patterns never overlap.
+ * The last member is the ability a token needs ("*" in a token grants all);
+ * NULL makes a route public.
+ */
 static const api_route api_routes[] = {
 	{"GET", "/health", api_health_get, NULL},
+	{"GET", "/api/v1/router-management", api_routers_list, "routers.read"},
+	{"POST", "/api/v1/router-management", api_routers_create, "routers.write"},
+	{"GET", "/api/v1/router-management/:id", api_routers_get, "routers.read"},
+	{"PUT", "/api/v1/router-management/:id", api_routers_update, "routers.write"},
+	{"DELETE", "/api/v1/router-management/:id", api_routers_delete, "routers.write"},
 };
 
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -179,6 +188,26 @@ void api_reply_list(api_req *req, json_t *items, long page, long per_page, long 
 			 (json_int_t)(last < 1 ? 1 : last));
 	json_object_set_new(env, "meta", meta ? meta : json_null());
 	reply_json(req, 200, env);
+}
+
+void api_client_ip(const api_req *req, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+			  : NULL;
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const void *addr = NULL;
+
+	if (len)
+		buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len)) {
+		if (len)
+			buf[0] = '\0';
+	}
 }
 
 /* ---- libmicrohttpd glue -------------------------------------------------- */

@@ -24,11 +24,27 @@
 
 struct api_req;
 
+/* Canonical UUID text plus its NUL. */
+#define API_UUID_LEN 37
+
+/*
+ * Who is calling, set by the authorizer before an authenticated route runs
+ * (all empty on a public route).  Handlers take the tenant from here, never
+ * from the request.
+ */
+typedef struct {
+	char token_id[API_UUID_LEN];
+	char admin_id[API_UUID_LEN];
+	char tenant_id[API_UUID_LEN];
+	char role[16];
+} api_identity;
+
 /*
  * What handlers share: the configuration, the API role's pool, and the
  * authorizer of routes that need an ability.  authorize returns 0 when the
- * request may proceed, else the HTTP status to answer (401 or 403); when it
- * is NULL, every route with an ability answers 401.
+ * request may proceed, else the HTTP status to answer (401 or 403, or
+ * another one it has answered itself, such as 503); when it is NULL, every
+ * route with an ability answers 401.
  */
 typedef struct {
 	const hs_config *cfg;
@@ -46,6 +62,7 @@ typedef struct api_req {
 	/* Values of the pattern's :name segments, in order. */
 	const char *params[API_ROUTE_PARAMS_MAX];
 	size_t nparams;
+	api_identity who;
 	/* Set by api_reply_*; the server sends it after the handler returns. */
 	int status;
 	char *reply; /* JSON text */
@@ -99,6 +116,12 @@ void api_reply_invalid(api_req *req, const char *message, json_t *errors);
 /* 200 with a list in data and meta {current_page, per_page, total, last_page}. */
 void api_reply_list(api_req *req, json_t *items, long page, long per_page, long total);
 
+/*
+ * Writes the client's address (text of an IPv4 or IPv6 address) into buf;
+ * "" when it is not known.
+ */
+void api_client_ip(const api_req *req, char *buf, size_t len);
+
 /* ---- server ------------------------------------------------------------ */
 
 typedef struct api_server api_server;
@@ -116,5 +139,12 @@ void api_server_stop(api_server *srv);
 
 /* GET /health (api/health.c) */
 void api_health_get(api_req *req);
+
+/* /api/v1/router-management (api/routers.c) */
+void api_routers_list(api_req *req);
+void api_routers_create(api_req *req);
+void api_routers_get(api_req *req);
+void api_routers_update(api_req *req);
+void api_routers_delete(api_req *req);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/http.h"
 #include "api/jobs.h"
 #include "api/migrate.h"
@@ -194,7 +195,7 @@ out:
  */
 static int serve(const hs_config *cfg)
 {
-	api_app app = {.cfg = cfg};
+	api_app app = {.cfg = cfg, .authorize = api_auth_authorize};
 	api_server *srv = NULL;
 	api_jobs_t *jobs = NULL;
 	sigset_t set;

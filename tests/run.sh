@@ -50,7 +50,7 @@ trap 'exit 130' INT TERM
 
 port=
 for i in $(seq 1 100); do
-	p=$((40000 + RANDOM % 20000))
+	p=$((29500 + RANDOM % 3000))
 	port_in_use "$p" tcp || { port=$p; break; }
 done
 export HS_PW_OWNER=$(pg_random_secret) HS_PW_API=$(pg_random_secret)

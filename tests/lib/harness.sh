@@ -125,11 +125,13 @@ hs_wait_sql() {
 
 # --- processes and ports ----------------------------------------------------
 
-# hs_free_port [tcp|udp]: a loopback port nothing listens on, not handed out before.
+# hs_free_port [tcp|udp]: a loopback port nothing listens on, not handed out
+# before. Chosen below the kernel's ephemeral range (32768 and up), so an
+# outgoing connection cannot take it between this check and the bind.
 hs_free_port() {
 	local proto=${1:-tcp} port i
 	for i in $(seq 1 200); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % 19000))
 		[ -n "${HS__PORTS[$port]:-}" ] && continue
 		port_in_use "$port" tcp && continue
 		port_in_use "$port" udp && continue

@@ -1,0 +1,949 @@
+/*
+ * /api/v1/router-management: the tenant's MikroTik routers.
+ *
+ *   GET    /api/v1/router-management        list (search, status, sort, pages)
+ *   POST   /api/v1/router-management        create
+ *   GET    /api/v1/router-management/:id    one router
+ *   PUT    /api/v1/router-management/:id    change the fields given
+ *   DELETE /api/v1/router-management/:id    remove
+ *
+ * Every query runs in the caller's tenant transaction (api_tx_begin), so
+ * row-level security alone hides other tenants' routers: an id of theirs is
+ * simply not found.  The RouterOS API password is sealed with APP_KEY (the
+ * router's id as associated data) before it reaches the database; neither it
+ * nor the RADIUS secret is ever part of an answer, except the RADIUS secret
+ * once, in the answer to its creation.  Each change writes an audit_log row
+ * (who, which router, the names of the members given, never their values)
+ * in its own transaction.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "api/auth.h"
+#include "api/http.h"
+#include "common/crypto.h"
+#include "common/log.h"
+
+#define ROUTER_NAME_MAX     200 /* characters */
+#define ROUTER_USER_MAX     100
+#define ROUTER_PASSWORD_MAX 256 /* bytes */
+#define ROUTER_SECRET_MIN   8
+#define ROUTER_SECRET_MAX   128
+#define ROUTER_SECRET_GEN   32
+#define ROUTER_LOCATION_MAX 200 /* characters of each location text */
+#define ROUTER_SEARCH_MAX   100
+#define ROUTER_PER_PAGE_MAX 100
+#define ROUTER_PER_PAGE_DEF 15
+#define ROUTER_PAGE_MAX     1000000
+
+/* A router as answers show it: no password, no RADIUS secret. */
+#define ROUTER_JSON                                                                                \
+	"json_build_object('id', d.id, 'name', d.name, 'ip_address', host(d.ip_address),"          \
+	" 'api_port', d.api_port, 'api_ssl', d.api_ssl, 'username', d.username,"                   \
+	" 'has_password', d.password_encrypted IS NOT NULL, 'location', d.location,"               \
+	" 'coa_port', d.coa_port, 'status', d.status, 'last_seen', d.last_seen,"                   \
+	" 'uptime_seconds', d.uptime_seconds, 'router_os_version', d.router_os_version,"           \
+	" 'identity', d.identity, 'created_at', d.created_at, 'updated_at', d.updated_at)::text"
+
+/* The columns a request may set, in the order of the statements' $2..$10. */
+enum {
+	F_NAME,
+	F_IP,
+	F_API_PORT,
+	F_API_SSL,
+	F_USERNAME,
+	F_PASSWORD, /* sealed, as bytea hex text */
+	F_LOCATION, /* JSON text */
+	F_SECRET,
+	F_COA_PORT,
+	F_COUNT
+};
+
+/*
+ * The audit row of a change ($11 admin, $12 details, $13 client address;
+ * see audit_params), written in the change's own statement and transaction.
+ */
+#define ROUTER_AUDIT(action)                                                                       \
+	" a AS (INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id,"       \
+	" details, ip) SELECT d.tenant_id, $11::uuid, '" action "', 'router', d.id::text,"         \
+	" $12::jsonb, nullif($13, '')::inet FROM d)"
+
+static const char insert_sql[] =
+	"WITH d AS (INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, api_port,"
+	" api_ssl, username, password_encrypted, location, radius_secret, coa_port)"
+	" VALUES ($1::uuid, hs_current_tenant(), $2, $3::inet, coalesce($4::int, 8728),"
+	" coalesce($5::boolean, false), $6, $7::bytea, coalesce($8::jsonb, '{}'), $9,"
+	" coalesce($10::int, 3799)) RETURNING *)," ROUTER_AUDIT(
+		"router.create") " SELECT " ROUTER_JSON " FROM d";
+
+static const char update_sql[] =
+	"WITH d AS (UPDATE mikrotik_devices AS d SET name = coalesce($2, d.name),"
+	" ip_address = coalesce($3::inet, d.ip_address), api_port = coalesce($4::int, d.api_port),"
+	" api_ssl = coalesce($5::boolean, d.api_ssl), username = coalesce($6, d.username),"
+	" password_encrypted = coalesce($7::bytea, d.password_encrypted),"
+	" location = coalesce($8::jsonb, d.location),"
+	" radius_secret = coalesce($9, d.radius_secret), coa_port = coalesce($10::int, d.coa_port)"
+	" WHERE d.id = $1::uuid RETURNING d.*)," ROUTER_AUDIT(
+		"router.update") " SELECT " ROUTER_JSON " FROM d";
+
+static const char select_sql[] =
+	"SELECT " ROUTER_JSON " FROM mikrotik_devices d WHERE d.id = $1::uuid";
+
+/* $1 the id; $2, $3 and $4 as $11, $12 and $13 of the writes. */
+static const char delete_sql[] =
+	"WITH d AS (DELETE FROM mikrotik_devices WHERE id = $1::uuid RETURNING id, tenant_id),"
+	" a AS (INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id,"
+	" details, ip) SELECT d.tenant_id, $2::uuid, 'router.delete', 'router', d.id::text,"
+	" $3::jsonb, nullif($4, '')::inet FROM d)"
+	" SELECT count(*) FROM d";
+
+/*
+ * The list: $1 the ILIKE pattern ('' for none), $2 the status ('' for any),
+ * $3 LIMIT, $4 OFFSET.  The %s is an ORDER BY clause from sort_keys[], never
+ * request text.
+ */
+static const char list_fmt[] =
+	"WITH f AS (SELECT d.* FROM mikrotik_devices d"
+	" WHERE ($1 = '' OR d.name ILIKE $1 OR host(d.ip_address) ILIKE $1"
+	" OR concat_ws(' ', d.location->>'name', d.location->>'region',"
+	" d.location->>'district', d.location->>'address') ILIKE $1)"
+	" AND ($2 = '' OR d.status = $2)),"
+	" p AS (SELECT d.*, row_number() OVER (ORDER BY %s) AS n FROM f d"
+	" ORDER BY n LIMIT $3::int OFFSET $4::int)"
+	" SELECT (SELECT count(*) FROM f),"
+	" coalesce((SELECT json_agg((" ROUTER_JSON ")::json ORDER BY d.n) FROM p d), '[]')";
+
+/* The request members behind each parameter, for the audit log. */
+static const char *const field_names[F_COUNT] = {
+	"name",     "ip_address", "api_port",      "api_ssl",  "username",
+	"password", "location",   "radius_secret", "coa_port",
+};
+
+/* A request's values, as text parameters (NULL: not given). */
+typedef struct {
+	char *vals[F_COUNT];
+	bool secret_generated;
+} router_input;
+
+static void input_free(router_input *in)
+{
+	for (int i = 0; i < F_COUNT; i++) {
+		if (in->vals[i]) {
+			explicit_bzero(in->vals[i], strlen(in->vals[i]));
+			free(in->vals[i]);
+		}
+	}
+	memset(in, 0, sizeof *in);
+}
+
+/* ---- validation ------------------------------------------------------------ */
+
+/* Adds message to errors[field]. */
+static void error_add(json_t *errors, const char *field, const char *message)
+{
+	json_t *list = json_object_get(errors, field);
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new(errors, field, list);
+	}
+	json_array_append_new(list, json_string(message));
+}
+
+/* Characters (code points) of the valid UTF-8 s. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Whether s holds an ASCII control character. */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * The text of a string member that must have 1..max characters and no
+ * control characters, or NULL with an error added.
+ */
+static const char *text_field(const json_t *v, const char *field, size_t max, json_t *errors)
+{
+	const char *s = json_string_value(v);
+	char msg[96];
+
+	if (!s) {
+		error_add(errors, field, "must be a string");
+		return NULL;
+	}
+	if (*s == '\0' || utf8_chars(s) > max || has_control(s)) {
+		snprintf(msg, sizeof msg, "must be 1 to %zu characters without control characters",
+			 max);
+		error_add(errors, field, msg);
+		return NULL;
+	}
+	return s;
+}
+
+/* Stores a copy of s as parameter f; false when out of memory. */
+static bool input_set(router_input *in, int f, const char *s)
+{
+	free(in->vals[f]);
+	in->vals[f] = strdup(s);
+	return in->vals[f] != NULL;
+}
+
+static void check_name(const json_t *v, router_input *in, json_t *errors)
+{
+	const char *s = text_field(v, "name", ROUTER_NAME_MAX, errors);
+
+	if (s && !input_set(in, F_NAME, s))
+		error_add(errors, "name", "out of memory");
+}
+
+/* A host address, IPv4 or IPv6, without a mask; stored canonical. */
+static void check_ip(const json_t *v, router_input *in, json_t *errors)
+{
+	const char *s = json_string_value(v);
+	unsigned char buf[sizeof(struct in6_addr)];
+	char canon[INET6_ADDRSTRLEN];
+	int af = AF_INET;
+
+	if (s && strchr(s, ':'))
+		af = AF_INET6;
+	if (!s || strlen(s) >= INET6_ADDRSTRLEN || inet_pton(af, s, buf) != 1 ||
+	    !inet_ntop(af, buf, canon, sizeof canon)) {
+		error_add(errors, "ip_address", "must be an IPv4 or IPv6 address");
+		return;
+	}
+	if (!input_set(in, F_IP, canon))
+		error_add(errors, "ip_address", "out of memory");
+}
+
+/* An integer port 1..65535 into parameter f. */
+static void check_port(const json_t *v, router_input *in, int f, const char *field, json_t *errors)
+{
+	char num[8];
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535) {
+		error_add(errors, field, "must be an integer from 1 to 65535");
+		return;
+	}
+	snprintf(num, sizeof num, "%d", (int)json_integer_value(v));
+	if (!input_set(in, f, num))
+		error_add(errors, field, "out of memory");
+}
+
+static void check_ssl(const json_t *v, router_input *in, json_t *errors)
+{
+	if (!json_is_boolean(v)) {
+		error_add(errors, "api_ssl", "must be true or false");
+		return;
+	}
+	if (!input_set(in, F_API_SSL, json_is_true(v) ? "true" : "false"))
+		error_add(errors, "api_ssl", "out of memory");
+}
+
+static void check_username(const json_t *v, router_input *in, json_t *errors)
+{
+	const char *s = text_field(v, "username", ROUTER_USER_MAX, errors);
+
+	if (s && !input_set(in, F_USERNAME, s))
+		error_add(errors, "username", "out of memory");
+}
+
+/* The password stays clear text in the input until router_seal replaces it. */
+static void check_password(const json_t *v, router_input *in, json_t *errors)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || *s == '\0' || json_string_length(v) > ROUTER_PASSWORD_MAX ||
+	    strlen(s) != json_string_length(v)) {
+		error_add(errors, "password", "must be a string of 1 to 256 bytes");
+		return;
+	}
+	if (!input_set(in, F_PASSWORD, s))
+		error_add(errors, "password", "out of memory");
+}
+
+/* Printable ASCII without spaces, ROUTER_SECRET_MIN..MAX long. */
+static void check_secret(const json_t *v, router_input *in, json_t *errors)
+{
+	const char *s = json_string_value(v);
+	size_t n = s ? strlen(s) : 0;
+	bool ok = s && n >= ROUTER_SECRET_MIN && n <= ROUTER_SECRET_MAX;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] > 0x20 && s[i] < 0x7f;
+	if (!ok) {
+		error_add(errors, "radius_secret",
+			  "must be 8 to 128 printable ASCII characters without spaces");
+		return;
+	}
+	if (!input_set(in, F_SECRET, s))
+		error_add(errors, "radius_secret", "out of memory");
+}
+
+/* A number in [lo, hi] copied to out[key]; false with an error otherwise. */
+static bool coordinate(const json_t *c, const char *key, double lo, double hi, json_t *out,
+		       json_t *errors)
+{
+	const json_t *v = json_object_get(c, key);
+	char field[32];
+	double d;
+
+	snprintf(field, sizeof field, "location.coordinates.%s", key);
+	d = json_number_value(v);
+	if (!json_is_number(v) || !isfinite(d) || d < lo || d > hi) {
+		error_add(errors, field,
+			  lo < -90 ? "must be a number from -180 to 180"
+				   : "must be a number from -90 to 90");
+		return false;
+	}
+	json_object_set_new(out, key, json_real(d));
+	return true;
+}
+
+/* location.coordinates {lat, lng} into loc. */
+static void check_coordinates(const json_t *c, json_t *loc, json_t *errors)
+{
+	json_t *out = json_object();
+	bool ok;
+
+	if (!json_is_object(c)) {
+		error_add(errors, "location.coordinates", "must be an object {lat, lng}");
+		json_decref(out);
+		return;
+	}
+	ok = coordinate(c, "lat", -90, 90, out, errors);
+	ok = coordinate(c, "lng", -180, 180, out, errors) && ok;
+	if (ok)
+		json_object_set(loc, "coordinates", out);
+	json_decref(out);
+}
+
+/* The location texts kept; other members are dropped. */
+static const char *const location_texts[] = {"name", "region", "district", "address"};
+
+/* location {region, district, name, address, coordinates}: JSON text for jsonb. */
+static void check_location(const json_t *v, router_input *in, json_t *errors)
+{
+	json_t *loc = json_object();
+	char field[32], *text = NULL;
+
+	if (!json_is_object(v)) {
+		error_add(errors, "location", "must be an object");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof location_texts / sizeof location_texts[0]; i++) {
+		const json_t *t = json_object_get(v, location_texts[i]);
+		const char *s;
+
+		if (!t || json_is_null(t))
+			continue;
+		snprintf(field, sizeof field, "location.%s", location_texts[i]);
+		s = text_field(t, field, ROUTER_LOCATION_MAX, errors);
+		if (s)
+			json_object_set_new(loc, location_texts[i], json_string(s));
+	}
+	if (json_object_get(v, "coordinates") && !json_is_null(json_object_get(v, "coordinates")))
+		check_coordinates(json_object_get(v, "coordinates"), loc, errors);
+	text = json_dumps(loc, JSON_COMPACT);
+	if (!text || !input_set(in, F_LOCATION, text))
+		error_add(errors, "location", "out of memory");
+out:
+	free(text);
+	json_decref(loc);
+}
+
+/*
+ * Reads body into in.  Members absent or null are left NULL; on create,
+ * name and ip_address are required.  Returns the errors object (empty when
+ * valid; caller owns it), or NULL when out of memory.
+ */
+static json_t *router_validate(const json_t *body, router_input *in, bool create)
+{
+	json_t *errors = json_object();
+	const json_t *v;
+
+	if (!errors)
+		return NULL;
+#define MEMBER(key) ((v = json_object_get(body, key)) != NULL && !json_is_null(v))
+	if (MEMBER("name"))
+		check_name(v, in, errors);
+	else if (create)
+		error_add(errors, "name", "is required");
+	if (MEMBER("ip_address"))
+		check_ip(v, in, errors);
+	else if (create)
+		error_add(errors, "ip_address", "is required");
+	if (MEMBER("api_port"))
+		check_port(v, in, F_API_PORT, "api_port", errors);
+	if (MEMBER("coa_port"))
+		check_port(v, in, F_COA_PORT, "coa_port", errors);
+	if (MEMBER("api_ssl"))
+		check_ssl(v, in, errors);
+	if (MEMBER("username"))
+		check_username(v, in, errors);
+	if (MEMBER("password"))
+		check_password(v, in, errors);
+	if (MEMBER("radius_secret"))
+		check_secret(v, in, errors);
+	if (MEMBER("location"))
+		check_location(v, in, errors);
+#undef MEMBER
+	if (create && in->vals[F_PASSWORD] && !in->vals[F_USERNAME])
+		error_add(errors, "username", "is required with a password");
+	return errors;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+/* Writes a random version 4 UUID; -1 when the random generator fails. */
+static int uuid_v4(char out[API_UUID_LEN])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		return -1;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, API_UUID_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+	return 0;
+}
+
+/*
+ * Sets a new RADIUS secret from the CSPRNG (letters and digits without
+ * look-alikes).  0, or -1 when the generator or memory fails.
+ */
+static int secret_generate(router_input *in)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+	unsigned char r[ROUTER_SECRET_GEN];
+	char s[ROUTER_SECRET_GEN + 1];
+	int rc = -1;
+
+	if (RAND_bytes(r, sizeof r) != 1)
+		goto out;
+	/* Bytes from 224 (4 * 56) up are drawn again: every symbol is equally likely. */
+	for (size_t i = 0; i < sizeof r; i++) {
+		while (r[i] >= 224)
+			if (RAND_bytes(&r[i], 1) != 1)
+				goto out;
+		s[i] = alphabet[r[i] % (sizeof alphabet - 1)];
+	}
+	s[ROUTER_SECRET_GEN] = '\0';
+	in->secret_generated = true;
+	if (input_set(in, F_SECRET, s))
+		rc = 0;
+out:
+	explicit_bzero(r, sizeof r);
+	explicit_bzero(s, sizeof s);
+	return rc;
+}
+
+/*
+ * Replaces the clear password of in by its sealed form (bytea hex text),
+ * for router id.  0, 503 when APP_KEY is not configured, 500 on failure.
+ */
+static int router_seal(const api_req *req, router_input *in, const char *id)
+{
+	const char *pw = in->vals[F_PASSWORD];
+	unsigned char *sealed = NULL;
+	hs_crypto_key key;
+	size_t len = 0;
+	char *hex = NULL;
+	int rc = 503;
+
+	if (!pw)
+		return 0;
+	if (hs_crypto_key_parse(req->app->cfg->app_key, &key) != 0)
+		goto out;
+	rc = 500;
+	if (hs_crypto_seal(&key, id, (const unsigned char *)pw, strlen(pw), &sealed, &len) != 0)
+		goto out;
+	hex = malloc(2 * len + 3);
+	if (!hex)
+		goto out;
+	memcpy(hex, "\\x", 2);
+	for (size_t i = 0; i < len; i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", sealed[i]);
+	explicit_bzero(in->vals[F_PASSWORD], strlen(pw));
+	free(in->vals[F_PASSWORD]);
+	in->vals[F_PASSWORD] = hex;
+	rc = 0;
+out:
+	hs_crypto_key_wipe(&key);
+	free(sealed);
+	return rc;
+}
+
+/* The JSON object of a body; NULL with a 422 answered. */
+static json_t *body_object(api_req *req)
+{
+	json_error_t jerr;
+	json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!json_is_object(body)) {
+		json_decref(body);
+		api_reply_invalid(req, "the body must be a JSON object (UTF-8)",
+				  json_pack("{s:[s]}", "body", "must be a JSON object"));
+		return NULL;
+	}
+	return body;
+}
+
+/*
+ * Answers a failed statement: 409 for a taken address, 422 for the
+ * credentials rule, 503 when the database may answer later, else 500.
+ */
+static void reply_db_failure(api_req *req, PGconn *conn, const PGresult *res)
+{
+	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	hs_db_result r = hs_db_classify(conn, res);
+	char err[256];
+
+	if (r == HS_DB_CONSTRAINT && constraint &&
+	    strcmp(constraint, "mikrotik_devices_ip_address_key") == 0) {
+		api_reply(req, 409, "a router with this IP address already exists", NULL);
+		return;
+	}
+	if (r == HS_DB_CONSTRAINT && constraint &&
+	    strcmp(constraint, "mikrotik_devices_check") == 0) {
+		api_reply_invalid(req, "validation failed",
+				  json_pack("{s:[s]}", "username", "is required with a password"));
+		return;
+	}
+	hs_db_errmsg(conn, res, err, sizeof err);
+	hs_log(HS_LOG_ERROR, "routers: %s %s: %s", req->method, req->path, err);
+	if (r == HS_DB_RETRY)
+		api_reply_error(req, 503, "database unavailable");
+	else
+		api_reply_error(req, 500, "internal error");
+}
+
+/* The router JSON of the first row of res (a text column), or NULL. */
+static json_t *row_json(const PGresult *res, int col)
+{
+	return json_loads(PQgetvalue(res, 0, col), 0, NULL);
+}
+
+/* The audit parameters of a change: who, what, and from where. */
+typedef struct {
+	char *details; /* JSON text: {"fields": [names of the members given]} */
+	char ip[INET6_ADDRSTRLEN];
+} audit_params;
+
+/*
+ * Fills a for a change of the members set in in (NULL: a delete).  false
+ * when out of memory; audit_free releases it either way.
+ */
+static bool audit_fill(const api_req *req, const router_input *in, audit_params *a)
+{
+	json_t *doc = json_object(), *fields = json_array();
+
+	for (int i = 0; in && fields && i < F_COUNT; i++)
+		if (in->vals[i] && !(i == F_SECRET && in->secret_generated))
+			json_array_append_new(fields, json_string(field_names[i]));
+	if (doc && fields && json_object_set(doc, "fields", fields) == 0)
+		a->details = json_dumps(doc, JSON_COMPACT);
+	json_decref(fields);
+	json_decref(doc);
+	api_client_ip(req, a->ip, sizeof a->ip);
+	return a->details != NULL;
+}
+
+static void audit_free(audit_params *a)
+{
+	free(a->details);
+	a->details = NULL;
+}
+
+/*
+ * Runs sql ($1 = id, then in's values, then the audit's) in the caller's
+ * tenant and answers with the router it returns: status ok, 404 when no
+ * row, else the failure.  secret, when not NULL, is added to the answer as
+ * radius_secret.
+ */
+static void router_write(api_req *req, const char *sql, const char *id, router_input *in, int ok,
+			 const char *message, const char *secret)
+{
+	const char *params[1 + F_COUNT + 3];
+	audit_params audit = {0};
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	json_t *data;
+
+	if (!audit_fill(req, in, &audit)) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	conn = api_tx_begin(req);
+	if (!conn)
+		goto out;
+	params[0] = id;
+	for (int i = 0; i < F_COUNT; i++)
+		params[1 + i] = in->vals[i];
+	params[1 + F_COUNT] = req->who.admin_id;
+	params[2 + F_COUNT] = audit.details;
+	params[3 + F_COUNT] = audit.ip;
+	res = PQexecParams(conn, sql, 4 + F_COUNT, NULL, params, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK) {
+		reply_db_failure(req, conn, res);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		api_reply_error(req, 404, "router not found");
+		goto out;
+	}
+	if (api_tx_end(req, conn, true) != HS_DB_OK) {
+		conn = NULL;
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	conn = NULL;
+	data = row_json(res, 0);
+	if (data && secret)
+		json_object_set_new(data, "radius_secret", json_string(secret));
+	api_reply(req, data ? ok : 500, data ? message : "internal error", data);
+out:
+	PQclear(res);
+	api_tx_end(req, conn, false);
+	audit_free(&audit);
+}
+
+/* req's :id when it is a UUID; else NULL with a 404 answered. */
+static const char *router_id(api_req *req)
+{
+	if (req->nparams < 1 || !hs_db_uuid_valid(req->params[0])) {
+		api_reply_error(req, 404, "router not found");
+		return NULL;
+	}
+	return req->params[0];
+}
+
+/*
+ * Validates the body into in and seals the password for id.  true when the
+ * write may go ahead; false with the answer given.
+ */
+static bool router_prepare(api_req *req, router_input *in, const char *id, bool create)
+{
+	json_t *body = body_object(req), *errors = NULL;
+	bool ok = false;
+	int rc;
+
+	if (!body)
+		return false;
+	errors = router_validate(body, in, create);
+	if (!errors) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	if (json_object_size(errors)) {
+		api_reply_invalid(req, "validation failed", errors);
+		errors = NULL;
+		goto out;
+	}
+	rc = router_seal(req, in, id);
+	if (rc != 0) {
+		api_reply_error(req, rc,
+				rc == 503 ? "APP_KEY is not configured" : "internal error");
+		goto out;
+	}
+	ok = true;
+out:
+	json_decref(errors);
+	json_decref(body);
+	return ok;
+}
+
+/* ---- handlers -------------------------------------------------------------- */
+
+void api_routers_create(api_req *req)
+{
+	router_input in;
+	char id[API_UUID_LEN];
+
+	memset(&in, 0, sizeof in);
+	if (uuid_v4(id) != 0) {
+		api_reply_error(req, 500, "internal error");
+		return;
+	}
+	if (!router_prepare(req, &in, id, true))
+		goto out;
+	if (!in.vals[F_SECRET] && secret_generate(&in) != 0) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	router_write(req, insert_sql, id, &in, 201, "Router created successfully",
+		     in.secret_generated ? in.vals[F_SECRET] : NULL);
+out:
+	input_free(&in);
+}
+
+void api_routers_update(api_req *req)
+{
+	const char *id = router_id(req);
+	router_input in;
+
+	if (!id)
+		return;
+	memset(&in, 0, sizeof in);
+	if (router_prepare(req, &in, id, false))
+		router_write(req, update_sql, id, &in, 200, "Router updated successfully", NULL);
+	input_free(&in);
+}
+
+void api_routers_get(api_req *req)
+{
+	const char *id = router_id(req);
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	json_t *data;
+
+	if (!id)
+		return;
+	conn = api_tx_begin(req);
+	if (!conn)
+		return;
+	res = PQexecParams(conn, select_sql, 1, NULL, &id, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK) {
+		reply_db_failure(req, conn, res);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
+		api_reply_error(req, 404, "router not found");
+		goto out;
+	}
+	data = row_json(res, 0);
+	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
+out:
+	PQclear(res);
+	api_tx_end(req, conn, false);
+}
+
+void api_routers_delete(api_req *req)
+{
+	const char *id = router_id(req);
+	audit_params audit = {0};
+	const char *params[4];
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+
+	if (!id)
+		return;
+	if (!audit_fill(req, NULL, &audit)) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	conn = api_tx_begin(req);
+	if (!conn)
+		goto out;
+	params[0] = id;
+	params[1] = req->who.admin_id;
+	params[2] = audit.details;
+	params[3] = audit.ip;
+	res = PQexecParams(conn, delete_sql, 4, NULL, params, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
+		reply_db_failure(req, conn, res);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
+		api_reply_error(req, 404, "router not found");
+		goto out;
+	}
+	if (api_tx_end(req, conn, true) != HS_DB_OK) {
+		conn = NULL;
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	conn = NULL;
+	api_reply(req, 200, "Router deleted successfully", NULL);
+out:
+	PQclear(res);
+	api_tx_end(req, conn, false);
+	audit_free(&audit);
+}
+
+/* ---- the list ---------------------------------------------------------------- */
+
+typedef struct {
+	char pattern[4 * ROUTER_SEARCH_MAX * 2 + 3]; /* ILIKE pattern, or "" */
+	const char *status;                          /* "" for any */
+	const char *order;                           /* an ORDER BY clause */
+	long page, per_page;
+} list_query;
+
+/* ORDER BY clauses by sort_by and sort_order; the id breaks ties. */
+static const struct {
+	const char *key, *asc, *desc;
+} sort_keys[] = {
+	{"name", "d.name ASC, d.id ASC", "d.name DESC, d.id DESC"},
+	{"ip_address", "d.ip_address ASC, d.id ASC", "d.ip_address DESC, d.id DESC"},
+	{"status", "d.status ASC, d.name ASC, d.id ASC", "d.status DESC, d.name DESC, d.id DESC"},
+	{"created_at", "d.created_at ASC, d.id ASC", "d.created_at DESC, d.id DESC"},
+};
+
+/* A query-string value, or NULL when absent. */
+static const char *query_arg(const api_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* A positive integer argument in [1, max] (def when absent); -1 with an error. */
+static long int_arg(const api_req *req, const char *key, long def, long max, json_t *errors)
+{
+	const char *s = query_arg(req, key);
+	char *end, msg[64];
+	long v;
+
+	if (!s)
+		return def;
+	v = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > max) {
+		snprintf(msg, sizeof msg, "must be an integer from 1 to %ld", max);
+		error_add(errors, key, msg);
+		return -1;
+	}
+	return v;
+}
+
+/* search: valid UTF-8, bounded, turned into an ILIKE pattern with \ % _ escaped. */
+static void search_arg(const api_req *req, list_query *q, json_t *errors)
+{
+	const char *s = query_arg(req, "search");
+	json_t *probe;
+	size_t o = 0;
+
+	q->pattern[0] = '\0';
+	if (!s || *s == '\0')
+		return;
+	probe = json_string(s); /* NULL for broken UTF-8 */
+	if (!probe || utf8_chars(s) > ROUTER_SEARCH_MAX || has_control(s)) {
+		error_add(errors, "search", "must be UTF-8 text of at most 100 characters");
+		json_decref(probe);
+		return;
+	}
+	json_decref(probe);
+	q->pattern[o++] = '%';
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '%' || *s == '_')
+			q->pattern[o++] = '\\';
+		q->pattern[o++] = *s;
+	}
+	q->pattern[o++] = '%';
+	q->pattern[o] = '\0';
+}
+
+static void status_arg(const api_req *req, list_query *q, json_t *errors)
+{
+	const char *s = query_arg(req, "status");
+
+	q->status = "";
+	if (!s || *s == '\0')
+		return;
+	if (strcmp(s, "online") && strcmp(s, "offline") && strcmp(s, "error")) {
+		error_add(errors, "status", "must be online, offline or error");
+		return;
+	}
+	q->status = s;
+}
+
+static void sort_args(const api_req *req, list_query *q, json_t *errors)
+{
+	const char *by = query_arg(req, "sort_by"), *dir = query_arg(req, "sort_order");
+	bool desc = true;
+	size_t i;
+
+	if (!by || *by == '\0')
+		by = "created_at";
+	if (dir && *dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
+		error_add(errors, "sort_order", "must be asc or desc");
+	else if (dir && strcmp(dir, "asc") == 0)
+		desc = false;
+	for (i = 0; i < sizeof sort_keys / sizeof sort_keys[0]; i++)
+		if (strcmp(by, sort_keys[i].key) == 0)
+			break;
+	if (i == sizeof sort_keys / sizeof sort_keys[0]) {
+		error_add(errors, "sort_by", "must be name, ip_address, status or created_at");
+		return;
+	}
+	q->order = desc ? sort_keys[i].desc : sort_keys[i].asc;
+}
+
+/* Reads the list's query arguments; false with a 422 answered. */
+static bool list_args(api_req *req, list_query *q)
+{
+	json_t *errors = json_object();
+
+	memset(q, 0, sizeof *q);
+	if (!errors) {
+		api_reply_error(req, 500, "internal error");
+		return false;
+	}
+	search_arg(req, q, errors);
+	status_arg(req, q, errors);
+	sort_args(req, q, errors);
+	q->page = int_arg(req, "page", 1, ROUTER_PAGE_MAX, errors);
+	q->per_page = int_arg(req, "per_page", ROUTER_PER_PAGE_DEF, ROUTER_PER_PAGE_MAX, errors);
+	if (json_object_size(errors)) {
+		api_reply_invalid(req, "validation failed", errors);
+		return false;
+	}
+	json_decref(errors);
+	return true;
+}
+
+void api_routers_list(api_req *req)
+{
+	char sql[sizeof list_fmt + 128], limit[24], offset[24];
+	const char *params[4];
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	json_t *items;
+	list_query q;
+
+	if (!list_args(req, &q))
+		return;
+	snprintf(sql, sizeof sql, list_fmt, q.order);
+	snprintf(limit, sizeof limit, "%ld", q.per_page);
+	snprintf(offset, sizeof offset, "%ld", (q.page - 1) * q.per_page);
+	params[0] = q.pattern;
+	params[1] = q.status;
+	params[2] = limit;
+	params[3] = offset;
+	conn = api_tx_begin(req);
+	if (!conn)
+		return;
+	res = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
+		reply_db_failure(req, conn, res);
+		goto out;
+	}
+	items = row_json(res, 1);
+	if (!json_is_array(items)) {
+		json_decref(items);
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	api_reply_list(req, items, q.page, q.per_page, atol(PQgetvalue(res, 0, 0)));
+out:
+	PQclear(res);
+	api_tx_end(req, conn, false);
+}
