@@ -8,6 +8,7 @@ $(BUILD)/lint-sources.txt: FORCE
 ALL_TARGETS += $(BUILD)/lint-sources.txt
 # The schema's own suites (sql/ has no build fragment).
 TEST_SUITES += $(sort $(wildcard $(ROOT)/tests/integration/sql_*.sh))
+TEST_SUITES += tests/integration/radius_outage.sh
 
 # Order: lint, unit tests, then the suites that start servers.
 hs_unit_suites := $(foreach s,$(TEST_SUITES),$(if $(findstring /unit/,$(s)),$(s)))
