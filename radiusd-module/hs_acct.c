@@ -42,6 +42,7 @@ struct hs_acct {
 	hs_acct_item **queue;   /* ring of cfg.queue_max */
 	unsigned head;
 	unsigned count;
+	unsigned coming; /* request threads announced (hs_acct_announce), not yet submitted */
 	bool stop;
 	bool started;
 	pthread_t thread;
@@ -452,12 +453,17 @@ static void hs_acct_wait(hs_acct *a)
 	(void)pthread_cond_timedwait(&a->arrived, &a->lock, &when);
 }
 
-/* Lets a batch fill up for at most batch_wait_us after its first record. Lock held. */
+/*
+ * Lets a batch fill up while request threads that announced a record have
+ * yet to submit it, for at most batch_wait_us after its first record. No
+ * other thread can add to it: every one that could is either already in the
+ * batch, waiting for it, or busy with something else. Lock held.
+ */
 static void hs_acct_gather(hs_acct *a)
 {
 	struct timespec when;
 
-	if (!a->count || a->count >= a->cfg.batch_max || !a->cfg.batch_wait_us)
+	if (!a->count || a->count >= a->cfg.batch_max || !a->cfg.batch_wait_us || !a->coming)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &when);
 	when.tv_nsec += (long)a->cfg.batch_wait_us * 1000L;
@@ -465,7 +471,7 @@ static void hs_acct_gather(hs_acct *a)
 		when.tv_sec++;
 		when.tv_nsec -= 1000000000L;
 	}
-	while (a->count < a->cfg.batch_max && !a->stop) {
+	while (a->count < a->cfg.batch_max && a->coming && !a->stop) {
 		if (pthread_cond_timedwait(&a->arrived, &a->lock, &when) != 0)
 			break;
 	}
@@ -583,11 +589,20 @@ void hs_acct_free(hs_acct *a)
 	free(a);
 }
 
+void hs_acct_announce(hs_acct *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->coming++;
+	pthread_mutex_unlock(&a->lock);
+}
+
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec)
 {
 	hs_acct_item item = {rec, HS_ACCT_FAILED, false};
 
 	pthread_mutex_lock(&a->lock);
+	if (a->coming)
+		a->coming--;
 	if (a->stop || a->count >= a->cfg.queue_max) {
 		pthread_mutex_unlock(&a->lock);
 		return HS_ACCT_FAILED;

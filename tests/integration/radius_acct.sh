@@ -62,6 +62,10 @@ env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" RADIUS_CLIENT_SE
 	HS_MODULE_DIR="$HS_BUILD" DB_HOST=127.0.0.1 DB_PORT="$PGPORT" DB_DATABASE="$DB" \
 	DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="$HS_PW_RADIUS" DB_CONNECT_TIMEOUT=1 \
 	bash "$GEN" "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
+# The longest batch wait allowed: a record must still be answered without
+# waiting it out when no other record can join its batch (below).
+sed -i 's/^\([[:space:]]*acct_batch_wait[[:space:]]*=\).*/\1 100000/' "$RADDB/mods-enabled/hotspot"
+t_is "$(grep -c 'acct_batch_wait = 100000' "$RADDB/mods-enabled/hotspot")" 1 "acct_batch_wait set to 100 ms"
 t_ok "freeradius -C accepts the raddb" freeradius -C -d "$RADDB"
 hs_spawn radiusd freeradius -f -l stdout -d "$RADDB"
 hs_wait_udp "$ACCT_PORT" 15
@@ -112,6 +116,21 @@ done
 out=$(radclient -x -t 5 -r 1 -p 40 -f "$req" "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1)
 t_is "$(grep -c 'Received Accounting-Response' <<<"$out")" 40 "40 concurrent records: all acknowledged"
 t_is "$(vcol MANY used_bytes)" 40040 "  and all stored"
+
+# --- a lone record does not wait for company that cannot come ------------------------
+# 20 records one after the other (radclient -p 1): each is alone in its batch,
+# so none waits the 100 ms acct_batch_wait; together well under 20 x 100 ms.
+req=$HS_SUITE_DIR/lone.req
+: >"$req"
+for i in $(seq 1 20); do
+	printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "lone%d", User-Name = "MANY", Acct-Input-Octets = 10, Acct-Output-Octets = 0, Acct-Session-Time = 5\n\n' "$i" >>"$req"
+done
+t0=$(date +%s%N)
+out=$(radclient -x -t 5 -r 1 -p 1 -f "$req" "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_is "$(grep -c 'Received Accounting-Response' <<<"$out")" 20 "20 records one after the other: all acknowledged"
+t_ok "  without waiting out acct_batch_wait for each (${ms} ms for 20)" test "$ms" -lt 1500
+t_is "$(vcol MANY used_bytes)" 40240 "  and all stored"
 
 out=$(acct 127.0.0.9 <<<'Acct-Status-Type = Start, Acct-Session-Id = "u1", User-Name = "ACCT1"')
 t_fail "a record from an address no router has gets no answer" answered "$out"
