@@ -4,6 +4,7 @@
 #include <freeradius/build.h>
 #include <freeradius/radiusd.h>
 
+#include "hs_cache.h"
 #include "hs_clients.h"
 #include "hs_logic.h"
 
@@ -35,8 +36,10 @@ struct hs_clients {
 	bool stop;
 	bool started;
 	pthread_t thread;
-	PGconn *conn; /* the refresh thread's own */
-	bool loaded;  /* at least one load succeeded */
+	PGconn *conn;           /* the refresh thread's own */
+	bool loaded;            /* at least one load from the database succeeded */
+	char const *cache_file; /* the durable copy (the caller's string) */
+	bool cache_stale;       /* the file does not hold the table: write it */
 };
 
 static int hs_entry_cmp(void const *a, void const *b)
@@ -98,6 +101,108 @@ static int hs_table_build(hs_clients *c, PGresult const *res, hs_client_table *t
 	return 0;
 }
 
+static bool hs_table_equal(hs_client_table const *a, hs_client_table const *b)
+{
+	/* Entries are zeroed before they are filled: padding compares equal. */
+	return a->n == b->n && (a->n == 0 || memcmp(a->v, b->v, sizeof(*a->v) * a->n) == 0);
+}
+
+/* --- the durable copy (hs_cache.h) --------------------------------------------------- */
+
+_Static_assert(sizeof(((hs_router *)0)->id) == sizeof(((hs_cache_rec *)0)->id) &&
+		       sizeof(((hs_router *)0)->secret) == sizeof(((hs_cache_rec *)0)->secret),
+	       "a router's id and secret fit the cache's records exactly");
+
+/* Writes t to the cache file; returns 0, or -1 (logged). */
+static int hs_cache_save(hs_clients *c, hs_client_table const *t)
+{
+	hs_cache_rec *v = calloc(t->n ? t->n : 1, sizeof(*v));
+	char why[512];
+	unsigned i;
+	int rc = -1;
+
+	if (!v) {
+		ERROR("rlm_hotspot (%s): cannot write the routers cache %s: out of memory",
+		      c->cfg.name, c->cache_file);
+		return -1;
+	}
+	for (i = 0; i < t->n; i++) {
+		hs_client_entry const *e = &t->v[i];
+
+		v[i].af = e->af;
+		memcpy(v[i].addr, e->addr, sizeof(v[i].addr));
+		memcpy(v[i].id, e->router.id, sizeof(v[i].id));
+		memcpy(v[i].secret, e->router.secret, sizeof(v[i].secret));
+		v[i].secret_len = strlen(e->router.secret);
+		v[i].require_ma = e->router.require_ma;
+	}
+	rc = hs_cache_write(c->cache_file, v, t->n, why, sizeof(why));
+	if (rc < 0)
+		ERROR("rlm_hotspot (%s): cannot write the routers cache: %s", c->cfg.name, why);
+	hs_cache_wipe(v, sizeof(*v) * (t->n ? t->n : 1));
+	return rc;
+}
+
+/*
+ * Fills t from the cache records; a record this server cannot use (a
+ * secret holding a NUL) is left out. Returns 0, or -1 (no memory).
+ */
+static int hs_table_from_cache(hs_cache_rec const *v, unsigned n, hs_client_table *t)
+{
+	unsigned i;
+
+	t->n = 0;
+	t->v = calloc(n ? n : 1, sizeof(*t->v));
+	if (!t->v)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hs_client_entry *e = &t->v[t->n];
+
+		if (memchr(v[i].secret, 0, v[i].secret_len))
+			continue;
+		e->af = v[i].af;
+		memcpy(e->addr, v[i].addr, sizeof(e->addr));
+		memcpy(e->router.id, v[i].id, sizeof(e->router.id));
+		memcpy(e->router.secret, v[i].secret, v[i].secret_len + 1);
+		e->router.require_ma = v[i].require_ma;
+		t->n++;
+	}
+	qsort(t->v, t->n, sizeof(*t->v), hs_entry_cmp);
+	return 0;
+}
+
+/*
+ * Loads the cache file into the (empty) table, before the first load from
+ * the database, which replaces it. A missing, unreadable or damaged file
+ * leaves the table empty; a damaged one is never used in part.
+ */
+static void hs_cache_load(hs_clients *c)
+{
+	hs_cache_rec *v = NULL;
+	unsigned n = 0;
+	char why[512];
+
+	switch (hs_cache_read(c->cache_file, &v, &n, why, sizeof(why))) {
+	case HS_CACHE_LOADED:
+		if (hs_table_from_cache(v, n, &c->table) == 0) {
+			INFO("rlm_hotspot (%s): %u routers known as RADIUS clients from the "
+			     "routers "
+			     "cache %s, until the database answers",
+			     c->cfg.name, c->table.n, c->cache_file);
+			c->cache_stale = false;
+		}
+		break;
+	case HS_CACHE_ABSENT:
+		INFO("rlm_hotspot (%s): no routers cache %s yet", c->cfg.name, c->cache_file);
+		break;
+	default:
+		WARN("rlm_hotspot (%s): ignoring the routers cache %s: %s", c->cfg.name,
+		     c->cache_file, why);
+		break;
+	}
+	hs_cache_wipe(v, sizeof(*v) * n);
+}
+
 /* One reload: the copy is replaced on success and kept on any failure. */
 static void hs_clients_reload(hs_clients *c)
 {
@@ -112,6 +217,9 @@ static void hs_clients_reload(hs_clients *c)
 	res = PQexecPrepared(c->conn, HS_STMT_CLIENTS, 0, NULL, NULL, NULL, 0);
 	rc = hs_db_classify(&c->cfg, c->conn, res, "loading the routers");
 	if (rc == HS_DB_OK && hs_table_build(c, res, &fresh) == 0) {
+		/* Only this thread replaces the table, so it reads it without the lock. */
+		if (!hs_table_equal(&c->table, &fresh) || c->cache_stale)
+			c->cache_stale = hs_cache_save(c, &fresh) < 0;
 		pthread_rwlock_wrlock(&c->table_lock);
 		old = c->table;
 		c->table = fresh;
@@ -150,7 +258,7 @@ static void *hs_clients_thread(void *arg)
 	return NULL;
 }
 
-hs_clients *hs_clients_create(hs_db_config const *cfg, unsigned refresh_s)
+hs_clients *hs_clients_create(hs_db_config const *cfg, unsigned refresh_s, char const *cache_file)
 {
 	hs_clients *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -166,6 +274,9 @@ hs_clients *hs_clients_create(hs_db_config const *cfg, unsigned refresh_s)
 	pthread_cond_init(&c->stop_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
+	c->cache_file = cache_file;
+	c->cache_stale = true;
+	hs_cache_load(c);
 	hs_clients_reload(c);
 	if (pthread_create(&c->thread, NULL, hs_clients_thread, c) != 0) {
 		ERROR("rlm_hotspot (%s): cannot start the routers refresh thread", cfg->name);

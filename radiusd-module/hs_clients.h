@@ -1,7 +1,8 @@
 /*
  * The routers as RADIUS clients: an in-memory copy of hs_radius_clients(),
  * refreshed by a thread of its own and kept while the database is
- * unreachable, so that FreeRADIUS's dynamic-client lookups (made in the
+ * unreachable (across a restart too, through the cache file of
+ * hs_cache.h), so that FreeRADIUS's dynamic-client lookups (made in the
  * server's receiving thread) never wait on the database.
  */
 #ifndef HS_CLIENTS_H
@@ -22,13 +23,16 @@ typedef struct hs_router {
 typedef struct hs_clients hs_clients;
 
 /*
- * Loads the routers once (waiting at most the connect timeout; an
- * unreachable database leaves the copy empty) and starts the thread that
- * reloads them every refresh_s seconds. Returns NULL (logged) when the
- * thread cannot start. Caller frees with hs_clients_free.
+ * Loads the routers from the cache file (hs_cache.h) when it holds a valid
+ * copy, then once from the database (waiting at most the connect timeout;
+ * an unreachable database leaves the cached copy, or none), and starts the
+ * thread that reloads them every refresh_s seconds. A load from the
+ * database that changes the list rewrites the cache file. cache_file is
+ * borrowed: it must outlive the copy. Returns NULL (logged) when the thread
+ * cannot start. Caller frees with hs_clients_free.
  */
-hs_clients *hs_clients_create(hs_db_config const *cfg, unsigned refresh_s)
-	__attribute__((warn_unused_result));
+hs_clients *hs_clients_create(hs_db_config const *cfg, unsigned refresh_s, char const *cache_file)
+	__attribute__((warn_unused_result, nonnull));
 
 /* Stops the thread (within the time a query may take) and frees everything. */
 void hs_clients_free(hs_clients *c);

@@ -29,6 +29,7 @@ typedef struct rlm_hotspot_t {
 	uint32_t interim_interval; /* seconds, sent as Acct-Interim-Interval */
 	uint32_t clients_refresh;  /* seconds between reloads of the routers */
 	char const *spool_file;
+	char const *clients_cache_file; /* durable copy of the routers (hs_cache.h) */
 	uint32_t acct_batch_size;
 	uint32_t acct_batch_wait; /* microseconds */
 	uint32_t acct_queue_size;

@@ -42,6 +42,24 @@ $(RLM_UNIT_BIN): $(BUILD)/san/tests/unit/test_rlm_logic.o $(BUILD)/san/radiusd-m
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
+# The routers cache file's format (hs_cache.c builds without FreeRADIUS too).
+RLM_CACHE_BIN := $(BUILD)/tests/unit/test_rlm_cache
+ALL_TARGETS   += $(RLM_CACHE_BIN)
+TEST_SUITES   += $(RLM_CACHE_BIN)
+LINT_SOURCES  += tests/unit/test_rlm_cache.c
+
+$(BUILD)/san/radiusd-module/hs_cache.o: radiusd-module/hs_cache.c radiusd-module/hs_cache.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/tests/unit/test_rlm_cache.o: tests/unit/test_rlm_cache.c radiusd-module/hs_cache.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(RLM_CACHE_BIN): $(BUILD)/san/tests/unit/test_rlm_cache.o $(BUILD)/san/radiusd-module/hs_cache.o
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka
+
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.
 $(BUILD)/obj/radiusd-module/%.o: radiusd-module/%.c radiusd-module/fr-server-version.sh $(FR_STAMP)

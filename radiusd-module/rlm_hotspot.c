@@ -57,6 +57,9 @@ static CONF_PARSER const module_config[] = {
 	{"spool_file",
 	 FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, spool_file),
 	 "${radacctdir}/hotspot-accounting.spool"},
+	{"clients_cache_file",
+	 FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, clients_cache_file),
+	 "${radacctdir}/hotspot-clients.cache"},
 	{"acct_batch_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, acct_batch_size), "200"},
 	{"acct_batch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, acct_batch_wait),
 	 "2000"},
@@ -111,6 +114,7 @@ static hs_str_limit const str_limits[] = {
 	{"login", offsetof(rlm_hotspot_t, login), 63},
 	{"password", offsetof(rlm_hotspot_t, password), 1024},
 	{"spool_file", offsetof(rlm_hotspot_t, spool_file), 4096},
+	{"clients_cache_file", offsetof(rlm_hotspot_t, clients_cache_file), 4096},
 };
 
 /*
@@ -232,9 +236,10 @@ static int mod_detach(void *instance)
 }
 
 /*
- * Starts the runtime: the pool (no connection yet), the routers copy and
- * its refresh thread, the accounting writer and its spool, the failure
- * table. An unreachable database does not stop the start. Returns 0, or
+ * Starts the runtime: the pool (no connection yet), the routers copy (from
+ * its cache file first) and its refresh thread, the accounting writer and
+ * its spool, the failure table. An unreachable database does not stop the
+ * start. Returns 0, or
  * -1 (logged) with everything started so far stopped again.
  */
 static int mod_start(rlm_hotspot_t *inst)
@@ -265,7 +270,8 @@ static int mod_start(rlm_hotspot_t *inst)
 		ERROR("rlm_hotspot (%s): out of memory", inst->name);
 		goto fail;
 	}
-	inst->clients = hs_clients_create(&inst->db, inst->clients_refresh);
+	inst->clients =
+		hs_clients_create(&inst->db, inst->clients_refresh, inst->clients_cache_file);
 	if (!inst->clients)
 		goto fail;
 	inst->acct = hs_acct_create(&acfg);

@@ -18,6 +18,8 @@
 #   RADIUS_CLIENTS_REFRESH   seconds between reloads of the routers, 1-60 [10]
 #   RADIUS_SPOOL_FILE        accounting spool for database outages
 #                            [OUTDIR/var/hotspot-accounting.spool]
+#   RADIUS_CLIENTS_CACHE_FILE  durable copy of the routers (mode 0600, holds
+#                            their secrets) [OUTDIR/var/hotspot-clients.cache]
 #   HS_MODULE_DIR            directory holding rlm_hotspot.so [the build directory]
 #   HS_LOG_DIR               log directory [OUTDIR/log]
 #   DB_HOST [127.0.0.1]  DB_PORT [5432]  DB_DATABASE [hotspot]
@@ -81,6 +83,7 @@ interim=${RADIUS_INTERIM_INTERVAL:-300}
 client_lifetime=${RADIUS_CLIENT_LIFETIME:-30}
 clients_refresh=${RADIUS_CLIENTS_REFRESH:-10}
 spool_file=${RADIUS_SPOOL_FILE:-$out/var/hotspot-accounting.spool}
+clients_cache_file=${RADIUS_CLIENTS_CACHE_FILE:-$out/var/hotspot-clients.cache}
 module_dir=${HS_MODULE_DIR:-$root/build}
 log_dir=${HS_LOG_DIR:-$out/log}
 db_host=${DB_HOST:-127.0.0.1}
@@ -115,6 +118,7 @@ check_uint RADIUS_INTERIM_INTERVAL "$interim" 60 86400
 check_uint RADIUS_CLIENT_LIFETIME "$client_lifetime" 1 60
 check_uint RADIUS_CLIENTS_REFRESH "$clients_refresh" 1 60
 check_path RADIUS_SPOOL_FILE "$spool_file"
+check_path RADIUS_CLIENTS_CACHE_FILE "$clients_cache_file"
 check_uint DB_PORT "$db_port" 1 65535
 check_uint DB_CONNECT_TIMEOUT "$db_timeout" 1 60
 check_path OUTDIR "$out"
@@ -150,6 +154,7 @@ declare -A val=(
 	[CLIENT_LIFETIME]=$client_lifetime
 	[CLIENTS_REFRESH]=$clients_refresh
 	[SPOOL_FILE]=$spool_file
+	[CLIENTS_CACHE_FILE]=$clients_cache_file
 	[LISTEN_ADDR_KEY]=$listen_key
 	[RADIUS_LISTEN]=$listen
 	[RADIUS_AUTH_PORT]=$auth_port
@@ -176,7 +181,7 @@ render() {
 
 rm -rf "$out/mods-enabled" "$out/sites-enabled"
 mkdir -p "$out/mods-enabled" "$out/sites-enabled" "$out/run" "$out/var" "$log_dir/radacct" \
-	"$(dirname "$spool_file")"
+	"$(dirname "$spool_file")" "$(dirname "$clients_cache_file")"
 render "$here/radiusd.conf.in" "$out/radiusd.conf"
 render "$here/clients.conf.in" "$out/clients.conf"
 render "$here/dictionary.in" "$out/dictionary"

@@ -404,4 +404,121 @@ t_ok "freeradius still runs" hs_running radiusd3
 hs_kill radiusd3
 t_is "$?" 0 "freeradius exits 0 on SIGTERM"
 t_ok "the database runs" port_in_use "$PGPORT" tcp
+
+# --- 6. a restart while the database is down: the routers from their cache ------------------
+# The routers copy is kept in a file (mode 0600, the secrets hex-encoded),
+# rewritten only when a reload changes it; a server started while the database
+# is away reads it, so a known router's accounting is spooled and acknowledged
+# and an unknown address is still dropped. A damaged file is never used.
+
+CACHE=$RADDB/var/hotspot-clients.cache
+R4=aaaaaaaa-0000-4000-8000-0000000000a4
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+inode() { stat -c %i "$1" 2>/dev/null; }
+unanswered() { ! acked "$1"; }
+lacks() { ! grep -q "$1" "$2"; } # lacks PATTERN FILE
+# ends_with_sum FILE: the last line is the checksum line, whole.
+ends_with_sum() { tail -n1 "$1" | grep -Eq '^sum [0-9a-f]{16}$'; }
+# wait_inode_change PATH OLD [secs]: the file was replaced (renamed over).
+wait_inode_change() {
+	local i n=$((${3:-10} * 10))
+	for i in $(seq 1 "$n"); do
+		[ -e "$1" ] && [ "$(inode "$1")" != "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_log FILE TEXT [secs]
+wait_log() {
+	local i n=$((${3:-30} * 10))
+	for i in $(seq 1 "$n"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# acct_from FROM SECRET STATUS SID USER [more attributes]: radclient -x output
+# (few retries: an unanswered packet is expected here).
+acct_from() {
+	printf 'Packet-Src-IP-Address = %s, Acct-Status-Type = %s, Acct-Session-Id = "%s", User-Name = "%s"%s\n' \
+		"$1" "$3" "$4" "$5" "${6:-}" |
+		radclient -x -t 2 -r 2 "127.0.0.1:$ACCT_PORT" acct "$2" 2>&1 || true
+}
+
+own "INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
+     SELECT '$TA', 'CACHE' || v, 'pw', '$PA', 'UGX', 100 * $GiB::bigint, 100 FROM generate_series(1, 3) v" >/dev/null
+t_ok "cache: nothing left in the spool" wait_spool_empty 60
+t_ok "cache: freeradius starts with the database up" radius_start radiusd4
+t_ok "cache: it loads the routers from the database" \
+	wait_log "$HS_SUITE_DIR/radiusd4.log" "2 routers known as RADIUS clients\$" 30
+t_ok "cache: the routers cache file exists" test -f "$CACHE"
+t_is "$(stat -c %a "$CACHE")" 600 "cache: the file is private (mode 0600)"
+t_is "$(head -n1 "$CACHE")" "hotspot-clients 1 2" "cache: it starts with its version and the router count"
+t_ok "cache: it holds r2's secret hex-encoded" grep -q " $(hex secret-r2)\$" "$CACHE"
+t_ok "cache: no secret in it as plain text" lacks secret-r "$CACHE"
+t_ok "cache: it ends with its checksum" ends_with_sum "$CACHE"
+ino=$(inode "$CACHE")
+sleep 3
+t_is "$(inode "$CACHE")" "$ino" "cache: reloads that change nothing leave the file alone"
+own "INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret)
+     VALUES ('$R4', '$TA', 'r4', '127.0.0.4', 'se\"cr''et r4')" >/dev/null
+t_ok "cache: a router added is written to the file (replaced whole)" wait_inode_change "$CACHE" "$ino" 15
+t_is "$(head -n1 "$CACHE")" "hotspot-clients 1 3" "cache: it now counts 3 routers"
+t_is "$(stat -c %a "$CACHE")" 600 "cache: the new file is private too"
+t_ok "cache: no temporary file left beside it" test ! -e "$CACHE.tmp"
+
+t_ok "cache: the database is stopped" db_stop
+t_ok "cache: kill -9 of freeradius" radius_kill9 radiusd4
+t_ok "cache: freeradius starts again with the same raddb, database still down" radius_start radiusd5
+t_ok "cache: it knows the 3 routers from the cache" \
+	grep -q "3 routers known as RADIUS clients from the routers cache" "$HS_SUITE_DIR/radiusd5.log"
+out=$(acct_from 127.0.0.2 secret-r2 Start c1 CACHE1)
+t_ok "cache: a Start from a known router is acknowledged (spooled)" acked "$out"
+out=$(acct_from 127.0.0.2 secret-r2 Interim-Update c1 CACHE1 ", Acct-Input-Octets = 1000, Acct-Input-Gigawords = 1, Acct-Output-Octets = 200, Acct-Session-Time = 30")
+t_ok "cache: its Interim-Update is acknowledged (spooled)" acked "$out"
+out=$(acct_from 127.0.0.4 "se\"cr'et r4" Start c2 CACHE2)
+t_ok "cache: a Start from the router added before the restart is acknowledged" acked "$out"
+t_is "$(wc -l <"$SPOOL")" 3 "cache: the spool holds the 3 records"
+out=$(acct_from 127.0.0.9 secret-r2 Start c9 CACHE3)
+t_ok "cache: an unknown address is still dropped" unanswered "$out"
+out=$(acct_from 127.0.0.2 wrong-secret Start c3 CACHE3)
+t_ok "cache: a known address with a wrong secret gets no answer" unanswered "$out"
+t_ok "cache: no secret in the server's log" lacks "secret-r\|cr.et r4" "$HS_SUITE_DIR/radiusd5.log"
+t_ok "cache: the database is back" db_start
+t_ok "cache: the spool is replayed and emptied" wait_spool_empty 90
+t_is "$(own "SELECT string_agg(acct_session_id || ':' || coalesce(input_octets, 0) || ':' || coalesce(output_octets, 0)
+                               || ':' || coalesce(session_time, 0)
+                               || ':' || (stopped_at IS NULL), ' ' ORDER BY acct_session_id)
+               FROM radius_sessions WHERE acct_session_id IN ('c1', 'c2', 'c3', 'c9')")" \
+	"c1:$((G32 + 1000)):200:30:true c2:0:0:0:true" \
+	"cache: the spooled sessions stored once each, nothing from the dropped packets"
+t_is "$(own "SELECT string_agg(code || ':' || coalesce(used_bytes, 0) || ':' || coalesce(used_seconds, 0), ' ' ORDER BY code)
+               FROM vouchers WHERE code LIKE 'CACHE%'")" \
+	"CACHE1:$((G32 + 1200)):30 CACHE2:0:0 CACHE3:0:0" \
+	"cache: the voucher's usage counts the replayed records exactly once"
+out=$(acct_from 127.0.0.2 secret-r2 Interim-Update c1 CACHE1 ", Acct-Input-Octets = 1000, Acct-Input-Gigawords = 1, Acct-Output-Octets = 200, Acct-Session-Time = 30")
+t_ok "cache: the router's retransmission is acknowledged" acked "$out"
+t_is "$(vcol CACHE1 "used_bytes || ':' || used_seconds")" "$((G32 + 1200)):30" \
+	"cache: and not counted again"
+
+# A damaged file is ignored whole: no router is known until the database answers.
+t_ok "cache: freeradius stops" hs_kill radiusd5
+t_ok "cache: the database is stopped again" db_stop
+t_ok "cache: a byte of the file is damaged" \
+	dd of="$CACHE" bs=1 count=1 seek=24 conv=notrunc status=none <<<"7"
+t_ok "cache: freeradius starts on it, database down" radius_start radiusd6
+t_ok "cache: it logs the damaged file and ignores it" \
+	grep -q "ignoring the routers cache .*checksum" "$HS_SUITE_DIR/radiusd6.log"
+t_ok "cache: no router taken from it" lacks "from the routers cache" "$HS_SUITE_DIR/radiusd6.log"
+out=$(acct_from 127.0.0.2 secret-r2 Start c4 CACHE3)
+t_ok "cache: a router's packet is then dropped (never answered from a damaged copy)" \
+	unanswered "$out"
+t_ok "cache: the database is back" db_start
+t_ok "cache: the next reload rewrites the file" \
+	wait_log "$HS_SUITE_DIR/radiusd6.log" "3 routers known as RADIUS clients\$" 30
+t_ok "cache: the rewritten file is whole" ends_with_sum "$CACHE"
+t_is "$(head -n1 "$CACHE")" "hotspot-clients 1 3" "cache: with the 3 routers"
+hs_kill radiusd6
+t_is "$?" 0 "cache: freeradius exits 0 on SIGTERM"
+t_ok "the database runs at the end" port_in_use "$PGPORT" tcp
 t_done
