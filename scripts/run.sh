@@ -55,7 +55,10 @@ for p in "$PG_PORT:tcp" "$AUTH_PORT:udp" "$ACCT_PORT:udp" "$API_PORT:tcp"; do
 done
 
 cleanup() {
-	trap - EXIT INT TERM
+	# make answers a signal by sending SIGTERM to this script again: finish
+	# stopping everything rather than die half-way.
+	trap - EXIT
+	trap '' INT TERM
 	echo
 	echo "run: stopping"
 	# Every process started here is a direct child (a background command
