@@ -6,8 +6,8 @@
 #include <strings.h>
 
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 
 /* How long a request waits for a free pooled connection. */
@@ -20,15 +20,7 @@ static const char resolve_sql[] = "SELECT token_id, admin_id, tenant_id, admin_r
 
 int api_auth_token_hash(const char *token, char hex[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	hex[0] = '\0';
-	if (EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
-		return -1;
-	for (unsigned int i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
+	return hs_crypto_sha256_hex(token, strlen(token), hex);
 }
 
 /* Whether c may appear in a token (RFC 6750 b64token). */

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 
+#include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
 
@@ -83,18 +83,6 @@ int api_migrate_line_of(const char *text, long pos)
 	return 0;
 }
 
-static int sha256_hex(const char *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		return -1;
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 /* Reads dir/f->name into f->sql and checksums it.  0, or -1 (reported). */
 static int mig_read(const char *dir, mig_file *f)
 {
@@ -130,7 +118,7 @@ static int mig_read(const char *dir, mig_file *f)
 		fprintf(stderr, "migrate: %s contains a NUL byte\n", path);
 		goto out;
 	}
-	if (sha256_hex(f->sql, n, f->sha256) != 0) {
+	if (hs_crypto_sha256_hex(f->sql, n, f->sha256) != 0) {
 		fprintf(stderr, "migrate: %s: cannot compute its sha256\n", path);
 		goto out;
 	}

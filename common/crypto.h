@@ -75,4 +75,10 @@ int hs_crypto_open(const hs_crypto_key *key, const char *ad, const unsigned char
 /* Wipes len bytes (plus the NUL hs_crypto_open adds) of p and frees it.  NULL is a no-op. */
 void hs_crypto_free(unsigned char *p, size_t len);
 
+/*
+ * SHA-256 of len bytes at data, as 64 lowercase hex digits and a NUL in
+ * out.  0, or -1 (OpenSSL failed; out is then the empty string).
+ */
+int hs_crypto_sha256_hex(const void *data, size_t len, char out[65]);
+
 #endif
