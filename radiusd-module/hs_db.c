@@ -5,6 +5,7 @@
 #include <freeradius/radiusd.h>
 
 #include "hs_db.h"
+#include "hs_logic.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define HS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The statements, as the SQL functions of the RADIUS path define them. */
 static struct {

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* --- counters and limits ----------------------------------------------------- */
 
 uint64_t hs_octets64(uint32_t octets, uint32_t gigawords)

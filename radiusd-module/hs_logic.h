@@ -13,6 +13,8 @@
 #include <time.h>
 
 #define HS_WARN_UNUSED __attribute__((warn_unused_result))
+/* Elements of an array. */
+#define HS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* --- counters and limits ----------------------------------------------------- */
 

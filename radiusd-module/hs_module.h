@@ -27,6 +27,7 @@ typedef struct rlm_hotspot_t {
 	uint32_t pool_size;        /* connections for Access-Requests */
 	uint32_t pool_wait;        /* milliseconds a request waits for one */
 	uint32_t interim_interval; /* seconds, sent as Acct-Interim-Interval */
+	char interim_text[16];     /* the same, as the text authorize passes */
 	uint32_t clients_refresh;  /* seconds between reloads of the routers */
 	char const *spool_file;
 	char const *clients_cache_file; /* durable copy of the routers (hs_cache.h) */

@@ -68,7 +68,6 @@ typedef struct hs_auth_in {
 	uint8_t response[16];
 	bool chap;
 	char mac[HS_STR_MAX + 1];
-	char interim[16];
 } hs_auth_in;
 
 /*
@@ -76,13 +75,12 @@ typedef struct hs_auth_in {
  * else the Request Authenticator), and the device. Returns 0, or -1 when the
  * request carries no name or no usable password.
  */
-static int hs_auth_read(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_in *in)
+static int hs_auth_read(REQUEST *request, hs_auth_in *in)
 {
 	VALUE_PAIR *name = hs_attr(request, PW_USER_NAME), *vp;
 
 	memset(in, 0, sizeof(*in));
 	hs_src_text(request, in->nas, sizeof(in->nas));
-	snprintf(in->interim, sizeof(in->interim), "%u", inst->interim_interval);
 	vp = hs_attr(request, PW_CALLING_STATION_ID);
 	if (vp)
 		hs_copy_str(in->mac, sizeof(in->mac), vp->vp_strvalue, vp->vp_length);
@@ -128,7 +126,7 @@ static hs_db_rc hs_auth_query(rlm_hotspot_t *inst, hs_auth_in const *in, PGresul
 		in->chap ? (char const *)in->challenge : NULL,
 		in->chap ? (char const *)in->response : NULL,
 		in->mac[0] ? in->mac : NULL,
-		in->interim,
+		inst->interim_text,
 	};
 	int lengths[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, (int)in->challenge_len, 16, 0, 0};
 	int formats[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, 1, 1, 0, 0};
@@ -240,7 +238,7 @@ rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
 	rlm_rcode_t rcode;
 	hs_db_rc rc;
 
-	if (hs_auth_read(inst, request, &in) < 0)
+	if (hs_auth_read(request, &in) < 0)
 		return hs_auth_reject(request, "bad_password", HS_MSG_INVALID);
 	blocked = hs_throttle_blocked(inst->throttle, in.mac, time(NULL));
 	if (blocked) {
@@ -345,8 +343,8 @@ static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
 	VALUE_PAIR *vp = hs_attr(request, PW_ACCT_UNIQUE_SESSION_ID);
 
 	if (vp) {
-		hs_rec_str(request, PW_ACCT_UNIQUE_SESSION_ID, rec->uid, sizeof(rec->uid), HS_F_UID,
-			   &rec->present);
+		hs_copy_str(rec->uid, sizeof(rec->uid), vp->vp_strvalue, vp->vp_length);
+		rec->present |= HS_F_UID;
 		return;
 	}
 	if (!(rec->present & HS_F_SID))

@@ -36,8 +36,6 @@ _Static_assert(HS_FR_SERVER_VERSION == RADIUSD_VERSION,
 
 #include "hs_module.h"
 
-#define HS_NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static CONF_PARSER const module_config[] = {
 	{"server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, server),
 	 "127.0.0.1"},
@@ -299,6 +297,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	if (hs_check_ranges(conf, inst) < 0 || hs_check_strings(conf, inst) < 0 ||
 	    hs_check_dictionary(conf) < 0)
 		return -1;
+	snprintf(inst->interim_text, sizeof(inst->interim_text), "%u", inst->interim_interval);
 
 	INFO("rlm_hotspot (%s): database %s@%s:%u/%s, connect timeout %us, interim interval %us",
 	     inst->name, inst->login, inst->server, inst->port, inst->database,
