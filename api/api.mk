@@ -8,17 +8,21 @@ API_SRCS := $(filter-out $(API_JOBS_SRCS),$(wildcard api/*.c))
 API_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_SRCS))
 API_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_SRCS))
 API_CFLAGS := $(HSCOMMON_CFLAGS)
+# Everything of hotspotd but main(), sanitized, for the unit tests to link.
+API_SAN_LIB := $(BUILD)/san/libhsapi.a
+API_SAN_LIB_OBJS := $(filter-out $(BUILD)/san/api/main.o,$(API_SAN_OBJS)) \
+                    $(API_JOBS_SAN_OBJS)
 API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
 API_TEST_BINS := $(BUILD)/tests/unit/test_http $(BUILD)/tests/unit/test_migrate \
                  $(BUILD)/tests/unit/test_coa $(BUILD)/tests/unit/test_api_auth
+# Every tests/integration/api_*.sh is an API suite.
 API_INTEGRATION := tests/integration/hotspotd_config.sh \
                    tests/integration/hotspotd_migrate.sh \
                    tests/integration/hotspotd_health.sh \
-                   tests/integration/api_auth.sh \
-                   tests/integration/api_routers.sh
+                   $(sort $(wildcard tests/integration/api_*.sh))
 
 # The NAS stand-in of the disconnect suite: checks Disconnect-Requests as a
 # router does, with OpenSSL alone (not the library under test).
@@ -36,7 +40,7 @@ API_TEST_BINS += $(CRYPTO_UNIT_BIN)
 
 ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
-LINT_SOURCES += $(API_SRCS) api/http.h api/auth.h api/migrate.h api/coa.h \
+LINT_SOURCES += $(API_SRCS) $(wildcard api/*.h) \
                 tests/unit/test_http.c tests/unit/test_migrate.c tests/unit/test_coa.c \
                 tests/unit/test_api_auth.c \
                 tests/sim/nas_coa.c tests/unit/test_crypto.c
@@ -61,23 +65,25 @@ $(NAS_COA): $(NAS_COA_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ -lcrypto
 
-$(BUILD)/tests/unit/test_http: $(BUILD)/san/tests/unit/test_http.o $(BUILD)/san/api/http.o \
-                               $(BUILD)/san/api/health.o $(BUILD)/san/api/auth.o \
-                               $(BUILD)/san/api/routers.o $(HSCOMMON_SAN_LIB)
+$(API_SAN_LIB): $(API_SAN_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+	rm -f $@
+	ar rcs $@ $^
 
-$(BUILD)/tests/unit/test_api_auth: $(BUILD)/san/tests/unit/test_api_auth.o \
-                                   $(BUILD)/san/api/auth.o $(BUILD)/san/api/http.o \
-                                   $(BUILD)/san/api/health.o $(BUILD)/san/api/routers.o \
-                                   $(HSCOMMON_SAN_LIB)
+$(BUILD)/tests/unit/test_http: $(BUILD)/san/tests/unit/test_http.o $(API_SAN_LIB) \
+                               $(HSCOMMON_SAN_LIB) $(ROS_SAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS) $(ROS_LDLIBS)
+
+$(BUILD)/tests/unit/test_api_auth: $(BUILD)/san/tests/unit/test_api_auth.o $(API_SAN_LIB) \
+                                   $(HSCOMMON_SAN_LIB) $(ROS_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS) $(ROS_LDLIBS)
 
 $(BUILD)/tests/unit/test_migrate: $(BUILD)/san/tests/unit/test_migrate.o \
                                   $(BUILD)/san/api/migrate.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_LDLIBS) $(ROS_LDLIBS)
 
 $(CRYPTO_UNIT_BIN): $(BUILD)/san/tests/unit/test_crypto.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/http.h"
+#include "api/module.h"
 #include "common/log.h"
 
 /* How long /health waits for a free pooled connection. */
@@ -44,7 +45,7 @@ out:
 	return mig ? mig : json_null();
 }
 
-void api_health_get(api_req *req)
+static void health_get(api_req *req)
 {
 	json_t *data = json_pack("{s:s}", "version", HS_VERSION);
 	json_t *migration = NULL;
@@ -79,3 +80,13 @@ out:
 	else
 		api_reply(req, 503, "database unavailable", data);
 }
+
+static const api_route routes[] = {
+	{"GET", "/health", health_get, NULL},
+};
+
+const api_module api_mod_health = {
+	.name = "health",
+	.routes = routes,
+	.nroutes = API_NELEM(routes),
+};

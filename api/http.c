@@ -11,23 +11,8 @@
 
 #include <microhttpd.h>
 
+#include "api/module.h"
 #include "common/log.h"
-
-/*
- * The routes of the API.  Order does not matter: patterns never overlap.
- * The last member is the ability a token needs ("*" in a token grants all);
- * NULL makes a route public.
- */
-static const api_route api_routes[] = {
-	{"GET", "/health", api_health_get, NULL},
-	{"GET", "/api/v1/router-management", api_routers_list, "routers.read"},
-	{"POST", "/api/v1/router-management", api_routers_create, "routers.write"},
-	{"GET", "/api/v1/router-management/:id", api_routers_get, "routers.read"},
-	{"PUT", "/api/v1/router-management/:id", api_routers_update, "routers.write"},
-	{"DELETE", "/api/v1/router-management/:id", api_routers_delete, "routers.write"},
-};
-
-#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
 struct api_server {
 	struct MHD_Daemon *daemon;
@@ -99,26 +84,33 @@ api_route_match api_route_find(const api_route *routes, size_t n, const char *me
 			       char params[][API_PARAM_MAX], size_t *nparams, char *allow,
 			       size_t allowlen)
 {
-	bool path_known = false;
+	char tmp[API_ROUTE_PARAMS_MAX][API_PARAM_MAX];
 	const char *want = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	bool path_known = false;
+	size_t np, best_np = 0;
 
+	*route = NULL;
 	if (allowlen)
 		allow[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (!route_match(routes[i].pattern, path, params, nparams))
+		if (!route_match(routes[i].pattern, path, tmp, &np))
 			continue;
-		if (strcmp(routes[i].method, want) == 0) {
-			*route = &routes[i];
-			return API_ROUTE_FOUND;
-		}
 		path_known = true;
 		if (allowlen) {
 			allow_add(allow, allowlen, routes[i].method);
 			if (strcmp(routes[i].method, "GET") == 0)
 				allow_add(allow, allowlen, "HEAD");
 		}
+		/* A literal segment beats a :name one: the fewest captures win. */
+		if (strcmp(routes[i].method, want) != 0 || (*route && np >= best_np))
+			continue;
+		*route = &routes[i];
+		best_np = np;
+		memcpy(params, tmp, np * sizeof(tmp[0]));
 	}
-	*nparams = 0;
+	*nparams = *route ? best_np : 0;
+	if (*route)
+		return API_ROUTE_FOUND;
 	return path_known ? API_ROUTE_NO_METHOD : API_ROUTE_NO_PATH;
 }
 
@@ -144,13 +136,14 @@ static void reply_json(api_req *req, int status, json_t *env)
 	char *text = env ? json_dumps(env, JSON_COMPACT) : NULL;
 
 	json_decref(env);
-	if (req->reply) {
+	if (req->reply || req->stream) {
 		hs_log(HS_LOG_ERROR, "http: %s %s answered twice", req->method, req->path);
 		free(text);
 		return;
 	}
 	req->status = text ? status : 500;
 	req->reply = text;
+	req->reply_len = text ? strlen(text) : 0;
 }
 
 void api_reply(api_req *req, int status, const char *message, json_t *data)
@@ -210,46 +203,182 @@ void api_client_ip(const api_req *req, char *buf, size_t len)
 	}
 }
 
+/* ---- other answers ------------------------------------------------------- */
+
+struct api_header {
+	struct api_header *next;
+	char *name, *value;
+};
+
+struct api_stream {
+	api_stream_read read;
+	api_stream_done done;
+	void *cls;
+};
+
+/* Bytes a stream is asked for at most per call. */
+#define API_STREAM_BLOCK 8192
+
+void api_reply_body(api_req *req, int status, const char *content_type, char *body, size_t len)
+{
+	if (req->reply || req->stream) {
+		hs_log(HS_LOG_ERROR, "http: %s %s answered twice", req->method, req->path);
+		free(body);
+		return;
+	}
+	if (!body) {
+		reply_json(req, 500, NULL);
+		return;
+	}
+	req->status = status;
+	req->reply = body;
+	req->reply_len = len;
+	req->content_type = content_type;
+}
+
+int api_reply_header(api_req *req, const char *name, const char *value)
+{
+	struct api_header *h = calloc(1, sizeof(*h)), **tail = &req->headers;
+
+	if (!h || !(h->name = strdup(name)) || !(h->value = strdup(value))) {
+		if (h)
+			free(h->name);
+		free(h);
+		return -1;
+	}
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = h;
+	return 0;
+}
+
+static void headers_free(api_req *req)
+{
+	while (req->headers) {
+		struct api_header *h = req->headers;
+
+		req->headers = h->next;
+		free(h->name);
+		free(h->value);
+		free(h);
+	}
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct api_stream *sm = cls;
+	long n;
+
+	(void)pos;
+	n = sm->read(sm->cls, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct api_stream *sm = cls;
+
+	if (sm->done)
+		sm->done(sm->cls);
+	free(sm);
+}
+
+void api_reply_stream(api_req *req, const char *content_type, api_stream_read read,
+		      api_stream_done done, void *cls)
+{
+	struct api_stream *sm = NULL;
+
+	if (!req->reply && !req->stream)
+		sm = calloc(1, sizeof(*sm));
+	if (!sm) {
+		if (done)
+			done(cls);
+		if (!req->reply && !req->stream)
+			reply_json(req, 500, NULL);
+		return;
+	}
+	sm->read = read;
+	sm->done = done;
+	sm->cls = cls;
+	req->stream = sm;
+	req->status = 200;
+	req->content_type = content_type;
+}
+
+const char *api_req_header(const api_req *req, const char *name)
+{
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *api_req_query(const api_req *req, const char *name)
+{
+	return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name)
+			 : NULL;
+}
+
 /* ---- libmicrohttpd glue -------------------------------------------------- */
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *st, const char *allow)
+/* The MHD response of what the handler answered, without headers. */
+static struct MHD_Response *response_make(api_req *req)
 {
 	static const char fallback[] = "{\"success\":false,\"message\":\"internal error\","
 				       "\"data\":null}";
-	const char *text = st->req.reply ? st->req.reply : fallback;
-	int status = st->req.reply ? st->req.status : 500;
-	struct MHD_Response *resp;
+	struct api_stream *sm = req->stream;
+
+	if (sm) {
+		req->stream = NULL; /* MHD owns it from here, and frees it through stream_free */
+		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, API_STREAM_BLOCK,
+							 stream_read, sm, stream_free);
+	}
+	if (!req->reply) {
+		req->status = 500;
+		req->content_type = NULL;
+		return MHD_create_response_from_buffer(strlen(fallback), (void *)fallback,
+						       MHD_RESPMEM_PERSISTENT);
+	}
+	return MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_COPY);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *st, const char *allow)
+{
+	api_req *req = &st->req;
+	struct MHD_Response *resp = response_make(req);
 	enum MHD_Result rc;
 
-	resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json; charset=utf-8");
+				req->content_type ? req->content_type
+						  : "application/json; charset=utf-8");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow && *allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	rc = MHD_queue_response(c, (unsigned)status, resp);
+	for (const struct api_header *h = req->headers; h; h = h->next)
+		MHD_add_response_header(resp, h->name, h->value);
+	rc = MHD_queue_response(c, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	st->answered = true;
-	st->status = status;
+	st->status = req->status;
 	return rc;
 }
 
 /* Runs the route of a fully read request and sends its answer. */
 static enum MHD_Result dispatch(struct MHD_Connection *c, req_state *st)
 {
-	const api_route *route = NULL;
+	const api_route *route = NULL, *routes;
 	char allow[128];
-	size_t np = 0;
+	size_t np = 0, nroutes;
 	api_route_match m;
 
 	if (st->too_large) {
 		api_reply_error(&st->req, 413, "request body too large");
 		return send_reply(c, st, NULL);
 	}
-	m = api_route_find(api_routes, API_NROUTES, st->req.method, st->req.path, &route,
-			   st->params, &np, allow, sizeof(allow));
+	routes = api_routes_all(&nroutes);
+	m = api_route_find(routes, nroutes, st->req.method, st->req.path, &route, st->params, &np,
+			   allow, sizeof(allow));
 	if (m == API_ROUTE_NO_PATH) {
 		api_reply_error(&st->req, 404, "not found");
 		return send_reply(c, st, NULL);
@@ -276,7 +405,7 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, req_state *st)
 		}
 	}
 	route->handler(&st->req);
-	if (!st->req.reply)
+	if (!st->req.reply && !st->req.stream)
 		hs_log(HS_LOG_ERROR, "http: %s %s: handler gave no answer", st->req.method,
 		       st->req.path);
 	return send_reply(c, st, NULL);
@@ -382,6 +511,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			       st->req.path, (int)toe, ms_since(&st->start));
 	}
 	free(st->req.reply);
+	headers_free(&st->req);
+	if (st->req.stream)
+		stream_free(st->req.stream);
 	free(st->body);
 	free(st);
 	*req_cls = NULL;

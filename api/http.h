@@ -65,8 +65,12 @@ typedef struct api_req {
 	api_identity who;
 	/* Set by api_reply_*; the server sends it after the handler returns. */
 	int status;
-	char *reply; /* JSON text */
-	void *conn;  /* struct MHD_Connection */
+	char *reply;                /* the body: JSON text unless content_type says otherwise */
+	size_t reply_len;           /* its length in bytes */
+	const char *content_type;   /* NULL: application/json; static text */
+	struct api_header *headers; /* extra response headers, in order */
+	struct api_stream *stream;  /* a streamed answer instead of reply */
+	void *conn;                 /* struct MHD_Connection */
 } api_req;
 
 typedef void (*api_handler)(api_req *req);
@@ -117,6 +121,41 @@ void api_reply_invalid(api_req *req, const char *message, json_t *errors);
 void api_reply_list(api_req *req, json_t *items, long page, long per_page, long total);
 
 /*
+ * Answers status with body (stolen, malloc'd, len bytes) as content_type
+ * (a static string such as "text/html; charset=utf-8").  On allocation
+ * failure the request answers 500.
+ */
+void api_reply_body(api_req *req, int status, const char *content_type, char *body, size_t len);
+
+/*
+ * Adds a response header to whatever the handler answers (Retry-After,
+ * Content-Disposition, ...); name and value are copied.  0, or -1 when out
+ * of memory (the header is then missing).
+ */
+int api_reply_header(api_req *req, const char *name, const char *value);
+
+/*
+ * A streamed answer (Server-Sent Events and the like).  read is called from
+ * the connection's thread whenever the client can take more: it writes at
+ * most max bytes into buf and returns their count, 0 to be called again
+ * later (it should block a little, not spin), or -1 to end the stream.
+ * done is called once when the connection ends, whatever the reason, and
+ * owns cls.
+ */
+typedef long (*api_stream_read)(void *cls, char *buf, size_t max);
+typedef void (*api_stream_done)(void *cls);
+
+/* Answers 200 with a stream of content_type; cls is handed to read/done. */
+void api_reply_stream(api_req *req, const char *content_type, api_stream_read read,
+		      api_stream_done done, void *cls);
+
+/* A request header's value, or NULL. */
+const char *api_req_header(const api_req *req, const char *name);
+
+/* A query string argument's value, or NULL. */
+const char *api_req_query(const api_req *req, const char *name);
+
+/*
  * Writes the client's address (text of an IPv4 or IPv6 address) into buf;
  * "" when it is not known.
  */
@@ -134,17 +173,5 @@ api_server *api_server_start(const api_app *app);
 
 /* Stops accepting, finishes running requests, frees the server.  NULL is a no-op. */
 void api_server_stop(api_server *srv);
-
-/* ---- handlers ---------------------------------------------------------- */
-
-/* GET /health (api/health.c) */
-void api_health_get(api_req *req);
-
-/* /api/v1/router-management (api/routers.c) */
-void api_routers_list(api_req *req);
-void api_routers_create(api_req *req);
-void api_routers_get(api_req *req);
-void api_routers_update(api_req *req);
-void api_routers_delete(api_req *req);
 
 #endif

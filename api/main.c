@@ -20,6 +20,7 @@
 #include "api/http.h"
 #include "api/jobs.h"
 #include "api/migrate.h"
+#include "api/module.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
@@ -36,7 +37,27 @@ typedef struct {
 	bool status;
 	bool help;
 	bool version;
+	const api_command *module_cmd; /* a module's command, and its arguments */
+	int mod_argc;
+	char **mod_argv;
 } main_args;
+
+/* The modules' commands, a line each (and more when the usage is long). */
+static void usage_commands(FILE *fp)
+{
+	for (size_t i = 0; api_modules[i]; i++)
+		for (size_t j = 0; j < api_modules[i]->ncommands; j++) {
+			const api_command *c = &api_modules[i]->commands[j];
+			char words[64];
+
+			snprintf(words, sizeof words, "%s%s%s", c->word, c->sub ? " " : "",
+				 c->sub ? c->sub : "");
+			if (strlen(words) < 18)
+				fprintf(fp, "  %-18s  %s\n", words, c->summary);
+			else
+				fprintf(fp, "  %s\n                      %s\n", words, c->summary);
+		}
+}
 
 static void usage(FILE *fp)
 {
@@ -53,8 +74,10 @@ static void usage(FILE *fp)
 	      "  encrypt-router-password ROUTER_ID\n"
 	      "                      read a router's RouterOS API password on stdin and\n"
 	      "                      print it sealed with APP_KEY for that router, as a\n"
-	      "                      bytea literal for mikrotik_devices.password_encrypted\n"
-	      "\n"
+	      "                      bytea literal for mikrotik_devices.password_encrypted\n",
+	      fp);
+	usage_commands(fp);
+	fputs("\n"
 	      "Options:\n"
 	      "  --env-file FILE     read KEY=VALUE settings from FILE (default: the file\n"
 	      "                      named by HOTSPOT_ENV_FILE, if set); the environment\n"
@@ -90,7 +113,15 @@ static int parse_args(int argc, char **argv, main_args *a)
 			   strcmp(a->command, "migrate") == 0) {
 			a->status = true;
 		} else if (arg[0] != '-' && !a->command) {
+			int used;
+
 			a->command = arg;
+			a->module_cmd = api_command_find(argc - i, argv + i, &used);
+			if (a->module_cmd) {
+				a->mod_argc = argc - i - used;
+				a->mod_argv = argv + i + used;
+				return 0;
+			}
 		} else if (arg[0] != '-' && !a->operand &&
 			   strcmp(a->command, "encrypt-router-password") == 0) {
 			a->operand = arg;
@@ -233,6 +264,38 @@ out:
 	return rc;
 }
 
+/* Whether --help or -h is among the arguments. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* Runs a module's command with the configuration loaded; its exit status. */
+static int run_module_command(const main_args *a)
+{
+	const api_command *c = a->module_cmd;
+	hs_config cfg;
+	char err[1024];
+	int rc;
+
+	if (wants_help(a->mod_argc, a->mod_argv)) {
+		printf("usage: hotspotd [--env-file FILE] %s\n\n%s\n%s%s", c->usage, c->summary,
+		       c->help ? "\n" : "", c->help ? c->help : "");
+		return 0;
+	}
+	if (hs_cfg_load(&cfg, environ, a->env_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "hotspotd: %s\n", err);
+		return EXIT_USAGE;
+	}
+	hs_log_set_level((hs_log_level)cfg.log_level);
+	rc = c->run(&cfg, a->mod_argc, a->mod_argv);
+	hs_cfg_free(&cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	main_args a;
@@ -256,6 +319,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(a.command, "gen-key") == 0)
 		return gen_key();
+	if (a.module_cmd)
+		return run_module_command(&a);
 	if (strcmp(a.command, "serve") != 0 && strcmp(a.command, "migrate") != 0 &&
 	    strcmp(a.command, "config") != 0 && strcmp(a.command, "encrypt-router-password") != 0) {
 		fprintf(stderr, "hotspotd: unknown command %s (see hotspotd --help)\n", a.command);

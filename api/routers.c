@@ -27,6 +27,8 @@
 
 #include "api/auth.h"
 #include "api/http.h"
+#include "api/module.h"
+#include "api/valid.h"
 #include "common/crypto.h"
 #include "common/log.h"
 
@@ -144,61 +146,6 @@ static void input_free(router_input *in)
 
 /* ---- validation ------------------------------------------------------------ */
 
-/* Adds message to errors[field]. */
-static void error_add(json_t *errors, const char *field, const char *message)
-{
-	json_t *list = json_object_get(errors, field);
-
-	if (!list) {
-		list = json_array();
-		json_object_set_new(errors, field, list);
-	}
-	json_array_append_new(list, json_string(message));
-}
-
-/* Characters (code points) of the valid UTF-8 s. */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-/* Whether s holds an ASCII control character. */
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/*
- * The text of a string member that must have 1..max characters and no
- * control characters, or NULL with an error added.
- */
-static const char *text_field(const json_t *v, const char *field, size_t max, json_t *errors)
-{
-	const char *s = json_string_value(v);
-	char msg[96];
-
-	if (!s) {
-		error_add(errors, field, "must be a string");
-		return NULL;
-	}
-	if (*s == '\0' || utf8_chars(s) > max || has_control(s)) {
-		snprintf(msg, sizeof msg, "must be 1 to %zu characters without control characters",
-			 max);
-		error_add(errors, field, msg);
-		return NULL;
-	}
-	return s;
-}
-
-/* Stores a copy of s as parameter f; false when out of memory. */
 static bool input_set(router_input *in, int f, const char *s)
 {
 	free(in->vals[f]);
@@ -208,10 +155,10 @@ static bool input_set(router_input *in, int f, const char *s)
 
 static void check_name(const json_t *v, router_input *in, json_t *errors)
 {
-	const char *s = text_field(v, "name", ROUTER_NAME_MAX, errors);
+	const char *s = api_text_field(v, "name", ROUTER_NAME_MAX, errors);
 
 	if (s && !input_set(in, F_NAME, s))
-		error_add(errors, "name", "out of memory");
+		api_error_add(errors, "name", "out of memory");
 }
 
 /* A host address, IPv4 or IPv6, without a mask; stored canonical. */
@@ -226,11 +173,11 @@ static void check_ip(const json_t *v, router_input *in, json_t *errors)
 		af = AF_INET6;
 	if (!s || strlen(s) >= INET6_ADDRSTRLEN || inet_pton(af, s, buf) != 1 ||
 	    !inet_ntop(af, buf, canon, sizeof canon)) {
-		error_add(errors, "ip_address", "must be an IPv4 or IPv6 address");
+		api_error_add(errors, "ip_address", "must be an IPv4 or IPv6 address");
 		return;
 	}
 	if (!input_set(in, F_IP, canon))
-		error_add(errors, "ip_address", "out of memory");
+		api_error_add(errors, "ip_address", "out of memory");
 }
 
 /* An integer port 1..65535 into parameter f. */
@@ -239,30 +186,30 @@ static void check_port(const json_t *v, router_input *in, int f, const char *fie
 	char num[8];
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535) {
-		error_add(errors, field, "must be an integer from 1 to 65535");
+		api_error_add(errors, field, "must be an integer from 1 to 65535");
 		return;
 	}
 	snprintf(num, sizeof num, "%d", (int)json_integer_value(v));
 	if (!input_set(in, f, num))
-		error_add(errors, field, "out of memory");
+		api_error_add(errors, field, "out of memory");
 }
 
 static void check_ssl(const json_t *v, router_input *in, json_t *errors)
 {
 	if (!json_is_boolean(v)) {
-		error_add(errors, "api_ssl", "must be true or false");
+		api_error_add(errors, "api_ssl", "must be true or false");
 		return;
 	}
 	if (!input_set(in, F_API_SSL, json_is_true(v) ? "true" : "false"))
-		error_add(errors, "api_ssl", "out of memory");
+		api_error_add(errors, "api_ssl", "out of memory");
 }
 
 static void check_username(const json_t *v, router_input *in, json_t *errors)
 {
-	const char *s = text_field(v, "username", ROUTER_USER_MAX, errors);
+	const char *s = api_text_field(v, "username", ROUTER_USER_MAX, errors);
 
 	if (s && !input_set(in, F_USERNAME, s))
-		error_add(errors, "username", "out of memory");
+		api_error_add(errors, "username", "out of memory");
 }
 
 /* The password stays clear text in the input until router_seal replaces it. */
@@ -272,11 +219,11 @@ static void check_password(const json_t *v, router_input *in, json_t *errors)
 
 	if (!s || *s == '\0' || json_string_length(v) > ROUTER_PASSWORD_MAX ||
 	    strlen(s) != json_string_length(v)) {
-		error_add(errors, "password", "must be a string of 1 to 256 bytes");
+		api_error_add(errors, "password", "must be a string of 1 to 256 bytes");
 		return;
 	}
 	if (!input_set(in, F_PASSWORD, s))
-		error_add(errors, "password", "out of memory");
+		api_error_add(errors, "password", "out of memory");
 }
 
 /* Printable ASCII without spaces, ROUTER_SECRET_MIN..MAX long. */
@@ -289,12 +236,12 @@ static void check_secret(const json_t *v, router_input *in, json_t *errors)
 	for (size_t i = 0; ok && i < n; i++)
 		ok = s[i] > 0x20 && s[i] < 0x7f;
 	if (!ok) {
-		error_add(errors, "radius_secret",
-			  "must be 8 to 128 printable ASCII characters without spaces");
+		api_error_add(errors, "radius_secret",
+			      "must be 8 to 128 printable ASCII characters without spaces");
 		return;
 	}
 	if (!input_set(in, F_SECRET, s))
-		error_add(errors, "radius_secret", "out of memory");
+		api_error_add(errors, "radius_secret", "out of memory");
 }
 
 /* A number in [lo, hi] copied to out[key]; false with an error otherwise. */
@@ -308,9 +255,9 @@ static bool coordinate(const json_t *c, const char *key, double lo, double hi, j
 	snprintf(field, sizeof field, "location.coordinates.%s", key);
 	d = json_number_value(v);
 	if (!json_is_number(v) || !isfinite(d) || d < lo || d > hi) {
-		error_add(errors, field,
-			  lo < -90 ? "must be a number from -180 to 180"
-				   : "must be a number from -90 to 90");
+		api_error_add(errors, field,
+			      lo < -90 ? "must be a number from -180 to 180"
+				       : "must be a number from -90 to 90");
 		return false;
 	}
 	json_object_set_new(out, key, json_real(d));
@@ -324,7 +271,7 @@ static void check_coordinates(const json_t *c, json_t *loc, json_t *errors)
 	bool ok;
 
 	if (!json_is_object(c)) {
-		error_add(errors, "location.coordinates", "must be an object {lat, lng}");
+		api_error_add(errors, "location.coordinates", "must be an object {lat, lng}");
 		json_decref(out);
 		return;
 	}
@@ -345,7 +292,7 @@ static void check_location(const json_t *v, router_input *in, json_t *errors)
 	char field[32], *text = NULL;
 
 	if (!json_is_object(v)) {
-		error_add(errors, "location", "must be an object");
+		api_error_add(errors, "location", "must be an object");
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof location_texts / sizeof location_texts[0]; i++) {
@@ -355,7 +302,7 @@ static void check_location(const json_t *v, router_input *in, json_t *errors)
 		if (!t || json_is_null(t))
 			continue;
 		snprintf(field, sizeof field, "location.%s", location_texts[i]);
-		s = text_field(t, field, ROUTER_LOCATION_MAX, errors);
+		s = api_text_field(t, field, ROUTER_LOCATION_MAX, errors);
 		if (s)
 			json_object_set_new(loc, location_texts[i], json_string(s));
 	}
@@ -363,7 +310,7 @@ static void check_location(const json_t *v, router_input *in, json_t *errors)
 		check_coordinates(json_object_get(v, "coordinates"), loc, errors);
 	text = json_dumps(loc, JSON_COMPACT);
 	if (!text || !input_set(in, F_LOCATION, text))
-		error_add(errors, "location", "out of memory");
+		api_error_add(errors, "location", "out of memory");
 out:
 	free(text);
 	json_decref(loc);
@@ -385,11 +332,11 @@ static json_t *router_validate(const json_t *body, router_input *in, bool create
 	if (MEMBER("name"))
 		check_name(v, in, errors);
 	else if (create)
-		error_add(errors, "name", "is required");
+		api_error_add(errors, "name", "is required");
 	if (MEMBER("ip_address"))
 		check_ip(v, in, errors);
 	else if (create)
-		error_add(errors, "ip_address", "is required");
+		api_error_add(errors, "ip_address", "is required");
 	if (MEMBER("api_port"))
 		check_port(v, in, F_API_PORT, "api_port", errors);
 	if (MEMBER("coa_port"))
@@ -406,27 +353,11 @@ static json_t *router_validate(const json_t *body, router_input *in, bool create
 		check_location(v, in, errors);
 #undef MEMBER
 	if (create && in->vals[F_PASSWORD] && !in->vals[F_USERNAME])
-		error_add(errors, "username", "is required with a password");
+		api_error_add(errors, "username", "is required with a password");
 	return errors;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-/* Writes a random version 4 UUID; -1 when the random generator fails. */
-static int uuid_v4(char out[API_UUID_LEN])
-{
-	unsigned char b[16];
-
-	if (RAND_bytes(b, sizeof b) != 1)
-		return -1;
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, API_UUID_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
-	return 0;
-}
 
 /*
  * Sets a new RADIUS secret from the CSPRNG (letters and digits without
@@ -492,21 +423,6 @@ out:
 	hs_crypto_key_wipe(&key);
 	free(sealed);
 	return rc;
-}
-
-/* The JSON object of a body; NULL with a 422 answered. */
-static json_t *body_object(api_req *req)
-{
-	json_error_t jerr;
-	json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-
-	if (!json_is_object(body)) {
-		json_decref(body);
-		api_reply_invalid(req, "the body must be a JSON object (UTF-8)",
-				  json_pack("{s:[s]}", "body", "must be a JSON object"));
-		return NULL;
-	}
-	return body;
 }
 
 /*
@@ -628,23 +544,13 @@ out:
 	audit_free(&audit);
 }
 
-/* req's :id when it is a UUID; else NULL with a 404 answered. */
-static const char *router_id(api_req *req)
-{
-	if (req->nparams < 1 || !hs_db_uuid_valid(req->params[0])) {
-		api_reply_error(req, 404, "router not found");
-		return NULL;
-	}
-	return req->params[0];
-}
-
 /*
  * Validates the body into in and seals the password for id.  true when the
  * write may go ahead; false with the answer given.
  */
 static bool router_prepare(api_req *req, router_input *in, const char *id, bool create)
 {
-	json_t *body = body_object(req), *errors = NULL;
+	json_t *body = api_body_object(req), *errors = NULL;
 	bool ok = false;
 	int rc;
 
@@ -675,13 +581,13 @@ out:
 
 /* ---- handlers -------------------------------------------------------------- */
 
-void api_routers_create(api_req *req)
+static void routers_create(api_req *req)
 {
 	router_input in;
 	char id[API_UUID_LEN];
 
 	memset(&in, 0, sizeof in);
-	if (uuid_v4(id) != 0) {
+	if (api_uuid_v4(id) != 0) {
 		api_reply_error(req, 500, "internal error");
 		return;
 	}
@@ -697,9 +603,9 @@ out:
 	input_free(&in);
 }
 
-void api_routers_update(api_req *req)
+static void routers_update(api_req *req)
 {
-	const char *id = router_id(req);
+	const char *id = api_param_uuid(req, 0, "router");
 	router_input in;
 
 	if (!id)
@@ -710,9 +616,9 @@ void api_routers_update(api_req *req)
 	input_free(&in);
 }
 
-void api_routers_get(api_req *req)
+static void routers_get(api_req *req)
 {
-	const char *id = router_id(req);
+	const char *id = api_param_uuid(req, 0, "router");
 	PGresult *res = NULL;
 	PGconn *conn = NULL;
 	json_t *data;
@@ -738,9 +644,9 @@ out:
 	api_tx_end(req, conn, false);
 }
 
-void api_routers_delete(api_req *req)
+static void routers_delete(api_req *req)
 {
-	const char *id = router_id(req);
+	const char *id = api_param_uuid(req, 0, "router");
 	audit_params audit = {0};
 	const char *params[4];
 	PGresult *res = NULL;
@@ -800,66 +706,15 @@ static const struct {
 	{"created_at", "d.created_at ASC, d.id ASC", "d.created_at DESC, d.id DESC"},
 };
 
-/* A query-string value, or NULL when absent. */
-static const char *query_arg(const api_req *req, const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-/* A positive integer argument in [1, max] (def when absent); -1 with an error. */
-static long int_arg(const api_req *req, const char *key, long def, long max, json_t *errors)
-{
-	const char *s = query_arg(req, key);
-	char *end, msg[64];
-	long v;
-
-	if (!s)
-		return def;
-	v = strtol(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || v < 1 || v > max) {
-		snprintf(msg, sizeof msg, "must be an integer from 1 to %ld", max);
-		error_add(errors, key, msg);
-		return -1;
-	}
-	return v;
-}
-
-/* search: valid UTF-8, bounded, turned into an ILIKE pattern with \ % _ escaped. */
-static void search_arg(const api_req *req, list_query *q, json_t *errors)
-{
-	const char *s = query_arg(req, "search");
-	json_t *probe;
-	size_t o = 0;
-
-	q->pattern[0] = '\0';
-	if (!s || *s == '\0')
-		return;
-	probe = json_string(s); /* NULL for broken UTF-8 */
-	if (!probe || utf8_chars(s) > ROUTER_SEARCH_MAX || has_control(s)) {
-		error_add(errors, "search", "must be UTF-8 text of at most 100 characters");
-		json_decref(probe);
-		return;
-	}
-	json_decref(probe);
-	q->pattern[o++] = '%';
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '%' || *s == '_')
-			q->pattern[o++] = '\\';
-		q->pattern[o++] = *s;
-	}
-	q->pattern[o++] = '%';
-	q->pattern[o] = '\0';
-}
-
 static void status_arg(const api_req *req, list_query *q, json_t *errors)
 {
-	const char *s = query_arg(req, "status");
+	const char *s = api_req_query(req, "status");
 
 	q->status = "";
 	if (!s || *s == '\0')
 		return;
 	if (strcmp(s, "online") && strcmp(s, "offline") && strcmp(s, "error")) {
-		error_add(errors, "status", "must be online, offline or error");
+		api_error_add(errors, "status", "must be online, offline or error");
 		return;
 	}
 	q->status = s;
@@ -867,21 +722,21 @@ static void status_arg(const api_req *req, list_query *q, json_t *errors)
 
 static void sort_args(const api_req *req, list_query *q, json_t *errors)
 {
-	const char *by = query_arg(req, "sort_by"), *dir = query_arg(req, "sort_order");
+	const char *by = api_req_query(req, "sort_by"), *dir = api_req_query(req, "sort_order");
 	bool desc = true;
 	size_t i;
 
 	if (!by || *by == '\0')
 		by = "created_at";
 	if (dir && *dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-		error_add(errors, "sort_order", "must be asc or desc");
+		api_error_add(errors, "sort_order", "must be asc or desc");
 	else if (dir && strcmp(dir, "asc") == 0)
 		desc = false;
 	for (i = 0; i < sizeof sort_keys / sizeof sort_keys[0]; i++)
 		if (strcmp(by, sort_keys[i].key) == 0)
 			break;
 	if (i == sizeof sort_keys / sizeof sort_keys[0]) {
-		error_add(errors, "sort_by", "must be name, ip_address, status or created_at");
+		api_error_add(errors, "sort_by", "must be name, ip_address, status or created_at");
 		return;
 	}
 	q->order = desc ? sort_keys[i].desc : sort_keys[i].asc;
@@ -897,11 +752,12 @@ static bool list_args(api_req *req, list_query *q)
 		api_reply_error(req, 500, "internal error");
 		return false;
 	}
-	search_arg(req, q, errors);
+	api_query_pattern(req, "search", ROUTER_SEARCH_MAX, q->pattern, errors);
 	status_arg(req, q, errors);
 	sort_args(req, q, errors);
-	q->page = int_arg(req, "page", 1, ROUTER_PAGE_MAX, errors);
-	q->per_page = int_arg(req, "per_page", ROUTER_PER_PAGE_DEF, ROUTER_PER_PAGE_MAX, errors);
+	q->page = api_query_int(req, "page", 1, ROUTER_PAGE_MAX, errors);
+	q->per_page =
+		api_query_int(req, "per_page", ROUTER_PER_PAGE_DEF, ROUTER_PER_PAGE_MAX, errors);
 	if (json_object_size(errors)) {
 		api_reply_invalid(req, "validation failed", errors);
 		return false;
@@ -910,7 +766,7 @@ static bool list_args(api_req *req, list_query *q)
 	return true;
 }
 
-void api_routers_list(api_req *req)
+static void routers_list(api_req *req)
 {
 	char sql[sizeof list_fmt + 128], limit[24], offset[24];
 	const char *params[4];
@@ -947,3 +803,17 @@ out:
 	PQclear(res);
 	api_tx_end(req, conn, false);
 }
+
+static const api_route routes[] = {
+	{"GET", "/api/v1/router-management", routers_list, "routers.read"},
+	{"POST", "/api/v1/router-management", routers_create, "routers.write"},
+	{"GET", "/api/v1/router-management/:id", routers_get, "routers.read"},
+	{"PUT", "/api/v1/router-management/:id", routers_update, "routers.write"},
+	{"DELETE", "/api/v1/router-management/:id", routers_delete, "routers.write"},
+};
+
+const api_module api_mod_routers = {
+	.name = "routers",
+	.routes = routes,
+	.nroutes = API_NELEM(routes),
+};

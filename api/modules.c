@@ -1,0 +1,66 @@
+/*
+ * The list of hotspotd's modules and the tables joined from them.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/module.h"
+
+const api_module *const api_modules[] = {
+	&api_mod_health,
+	&api_mod_routers,
+	NULL,
+};
+
+static api_route *routes_all;
+static size_t routes_n;
+static pthread_once_t routes_once = PTHREAD_ONCE_INIT;
+
+static void routes_join(void)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; api_modules[i]; i++)
+		n += api_modules[i]->nroutes;
+	routes_all = calloc(n ? n : 1, sizeof(*routes_all));
+	if (!routes_all)
+		return;
+	for (size_t i = 0; api_modules[i]; i++) {
+		memcpy(routes_all + k, api_modules[i]->routes,
+		       api_modules[i]->nroutes * sizeof(*routes_all));
+		k += api_modules[i]->nroutes;
+	}
+	routes_n = n;
+}
+
+const api_route *api_routes_all(size_t *n)
+{
+	pthread_once(&routes_once, routes_join);
+	*n = routes_n;
+	return routes_all;
+}
+
+const api_command *api_command_find(int argc, char **argv, int *used)
+{
+	for (size_t i = 0; api_modules[i]; i++) {
+		const api_module *m = api_modules[i];
+
+		for (size_t j = 0; j < m->ncommands; j++) {
+			const api_command *c = &m->commands[j];
+
+			if (argc < 1 || strcmp(argv[0], c->word) != 0)
+				continue;
+			if (!c->sub) {
+				*used = 1;
+				return c;
+			}
+			if (argc >= 2 && strcmp(argv[1], c->sub) == 0) {
+				*used = 2;
+				return c;
+			}
+		}
+	}
+	*used = 0;
+	return NULL;
+}
