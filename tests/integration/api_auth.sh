@@ -4,6 +4,7 @@
 # route's ability is 403; /health stays public; the token never reaches the
 # log.
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/api.sh"
 
 H=$HS_BUILD/hotspotd
 DB=hs_api_auth
@@ -11,15 +12,13 @@ hs_new_db $DB || { echo "Bail out! cannot create the database"; exit 1; }
 hs_db_env $DB
 export WORKER_THREADS=1
 
-tok() { openssl rand -hex 24; }
-sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-T_ALL=$(tok) T_READ=$(tok) T_EXPIRED=$(tok) T_REVOKED=$(tok) T_DISABLED=$(tok) T_NONE=$(tok)
+T_ALL=$(api_tok) T_READ=$(api_tok) T_EXPIRED=$(api_tok) T_REVOKED=$(api_tok) T_DISABLED=$(api_tok) T_NONE=$(api_tok)
 
 # Two admins of one tenant (the second disabled) and their tokens, as the
 # owner does it (demo seed style: only the SHA-256 is stored).
-hs_psql_as hs_owner $DB -v all="$(sha "$T_ALL")" -v read="$(sha "$T_READ")" \
-	-v expired="$(sha "$T_EXPIRED")" -v revoked="$(sha "$T_REVOKED")" \
-	-v disabled="$(sha "$T_DISABLED")" -v none="$(sha "$T_NONE")" >/dev/null <<'SQL' ||
+hs_psql_as hs_owner $DB -v all="$(api_sha "$T_ALL")" -v read="$(api_sha "$T_READ")" \
+	-v expired="$(api_sha "$T_EXPIRED")" -v revoked="$(api_sha "$T_REVOKED")" \
+	-v disabled="$(api_sha "$T_DISABLED")" -v none="$(api_sha "$T_NONE")" >/dev/null <<'SQL' ||
 INSERT INTO tenants (name, slug) VALUES ('Auth A', 'auth-a');
 INSERT INTO admins (tenant_id, email, password_hash, role)
 SELECT id, 'a@example.org', '!', 'owner' FROM tenants WHERE slug = 'auth-a';
@@ -39,19 +38,6 @@ SELECT tenant_id, id, 'disabled', :'disabled', ARRAY['*'] FROM admins WHERE emai
 SQL
 	{ echo "Bail out! cannot insert the tokens"; exit 1; }
 
-# serve_on NAME: starts hotspotd serve as NAME on a free port (another one
-# when that port was taken between the check and the bind); the port in
-# SERVE_PORT. Settings come from the caller's environment.
-serve_on() {
-	local name=$1 i
-	for i in 1 2 3; do
-		SERVE_PORT=$(hs_free_port) || return 1
-		API_PORT=$SERVE_PORT hs_spawn "$name" "$H" serve
-		hs_wait_http "http://127.0.0.1:$SERVE_PORT/health" 10 && return 0
-		hs_kill "$name"
-	done
-	return 1
-}
 t_ok "serve answers HTTP" serve_on serve
 base=http://127.0.0.1:$SERVE_PORT
 routers=$base/api/v1/router-management
@@ -75,8 +61,8 @@ t_is "$(st GET "$routers" -H "Authorization: Basic $(echo -n a:b | base64)")" 40
 t_is "$(st GET "$routers" -H "Authorization: Bearer")" 401 "an empty bearer token is 401"
 t_is "$(st GET "$routers" -H "Authorization: Bearer $T_ALL x")" 401 \
 	"a token followed by junk is 401"
-t_is "$(st GET "$routers" -H "$(bearer "$(tok)")")" 401 "an unknown token is 401"
-t_is "$(st GET "$routers" -H "$(bearer "$(sha "$T_ALL")")")" 401 \
+t_is "$(st GET "$routers" -H "$(bearer "$(api_tok)")")" 401 "an unknown token is 401"
+t_is "$(st GET "$routers" -H "$(bearer "$(api_sha "$T_ALL")")")" 401 \
 	"the stored hash is not a token"
 t_is "$(st GET "$routers" -H "$(bearer "$(head -c 300 /dev/zero | tr '\0' a)")")" 401 \
 	"an overlong token is 401"

@@ -5,6 +5,7 @@
 # pages; tenant isolation by row-level security; injection attempts that do
 # nothing; secrets that never appear in answers or the log.
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/api.sh"
 
 H=$HS_BUILD/hotspotd
 DB=hs_api_routers
@@ -12,45 +13,13 @@ hs_new_db $DB || { echo "Bail out! cannot create the database"; exit 1; }
 hs_db_env $DB
 export WORKER_THREADS=1 APP_KEY=$("$H" gen-key)
 
-tok() { openssl rand -hex 24; }
-sha() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
-TA=$(tok) TB=$(tok)
-hs_psql_as hs_owner $DB -v a="$(sha "$TA")" -v b="$(sha "$TB")" >/dev/null <<'SQL' ||
-INSERT INTO tenants (name, slug) VALUES ('Tenant A', 'ten-a'), ('Tenant B', 'ten-b');
-INSERT INTO admins (tenant_id, email, password_hash, role)
-SELECT id, slug || '@example.org', '!', 'owner' FROM tenants;
-INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities)
-SELECT a.tenant_id, a.id, 'test', CASE t.slug WHEN 'ten-a' THEN :'a' ELSE :'b' END, ARRAY['*']
-  FROM admins a JOIN tenants t ON t.id = a.tenant_id;
-SQL
-	{ echo "Bail out! cannot insert the tokens"; exit 1; }
+api_two_tenants $DB || { echo "Bail out! cannot insert the tokens"; exit 1; }
 
-# serve_on NAME: starts hotspotd serve as NAME on a free port (another one
-# when that port was taken between the check and the bind); the port in
-# SERVE_PORT. Settings come from the caller's environment.
-serve_on() {
-	local name=$1 i
-	for i in 1 2 3; do
-		SERVE_PORT=$(hs_free_port) || return 1
-		API_PORT=$SERVE_PORT hs_spawn "$name" "$H" serve
-		hs_wait_http "http://127.0.0.1:$SERVE_PORT/health" 10 && return 0
-		hs_kill "$name"
-	done
-	return 1
-}
 t_ok "serve answers HTTP" serve_on serve
 base=http://127.0.0.1:$SERVE_PORT
 R=$base/api/v1/router-management
 
 b=$HS_SUITE_DIR/body.json
-# as TOKEN METHOD URL [curl args]: the HTTP status; the body goes to $b.
-as() {
-	local token=$1 method=$2 url=$3
-	shift 3
-	curl -s -o "$b" -w '%{http_code}' --max-time 10 -X "$method" \
-		-H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@" "$url"
-}
-j() { jq -r "$1" "$b"; }
 owner() { hs_psql_as hs_owner $DB -At -c "$1"; }
 
 PW=Api-Password-$(openssl rand -hex 6)
@@ -338,7 +307,7 @@ t_is "$(owner "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE o
 	router.create,router.update "A's create and update of a router are in the audit log"
 t_is "$(owner "SELECT details->'fields' FROM audit_log WHERE object_id = '$ID2' AND action = 'router.update' ORDER BY id LIMIT 1")" \
 	'["username", "password", "radius_secret"]' "with the names of the members changed"
-t_is "$(owner "SELECT count(*) FROM audit_log WHERE object_id = '$ID3' AND action = 'router.delete' AND ip = '127.0.0.1' AND admin_id = (SELECT admin_id FROM api_tokens WHERE token_hash = '$(sha "$TA")')")" \
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE object_id = '$ID3' AND action = 'router.delete' AND ip = '127.0.0.1' AND admin_id = (SELECT admin_id FROM api_tokens WHERE token_hash = '$(api_sha "$TA")')")" \
 	1 "a delete is recorded with the admin and the client's address"
 t_is "$(owner "SELECT count(*) FROM audit_log WHERE object_id = '$ID1' AND tenant_id <> (SELECT tenant_id FROM mikrotik_devices WHERE id = '$ID1')")" \
 	0 "refused attempts of another tenant leave no audit row on A"
