@@ -1,7 +1,7 @@
 /*
  * PostgreSQL access for rlm_hotspot: connections as the RADIUS role, made
  * lazily with a bounded connect timeout, with the module's statements
- * prepared; a small pool for the request threads; one classification of
+ * prepared; one classification of
  * libpq failures.
  */
 #ifndef HS_DB_H
@@ -33,13 +33,14 @@ typedef enum hs_db_rc {
 } hs_db_rc;
 
 /* The module's prepared statements, prepared on every connection. */
-#define HS_STMT_AUTHORIZE  "hs_authorize"
-#define HS_STMT_ACCOUNTING "hs_accounting"
-#define HS_STMT_CLIENTS    "hs_clients"
+#define HS_STMT_AUTHORIZE_BATCH "hs_authorize_batch"
+#define HS_STMT_ACCOUNTING      "hs_accounting"
+#define HS_STMT_CLIENTS         "hs_clients"
 
-/* Accounting takes 12 parallel arrays; authorize 8 values. */
-#define HS_AUTHORIZE_NPARAMS  8
-#define HS_ACCOUNTING_NPARAMS 12
+/* Accounting takes 12 parallel arrays; authorize 7 and the interim interval. */
+#define HS_AUTHORIZE_BATCH_NPARAMS 8
+#define HS_AUTHORIZE_BATCH_COLUMNS 9
+#define HS_ACCOUNTING_NPARAMS      12
 
 /*
  * Connects and prepares the statements, waiting at most connect_timeout.
@@ -55,30 +56,5 @@ PGconn *hs_db_connect(hs_db_config const *cfg) HS_DB_WARN_UNUSED;
  */
 hs_db_rc hs_db_classify(hs_db_config const *cfg, PGconn *conn, PGresult const *res,
 			char const *what);
-
-typedef struct hs_db_pool hs_db_pool;
-
-/*
- * A pool of at most size connections, none made yet. A request waits at
- * most wait_ms for a free one. After a failed connect, further attempts
- * fail at once for a second, so that an unreachable database does not hold
- * every thread for connect_timeout. Returns NULL without memory.
- */
-hs_db_pool *hs_db_pool_create(hs_db_config const *cfg, unsigned size,
-			      unsigned wait_ms) HS_DB_WARN_UNUSED;
-/* Closes every idle connection and frees the pool; none may be in use. */
-void hs_db_pool_free(hs_db_pool *pool);
-
-/*
- * Runs a prepared statement on a pooled connection (text results; params
- * as PQexecPrepared takes them). A connection that turns out dead is
- * dropped with the other idle ones (they share its fate) and the call is
- * made once more on a new connection; a transient failure is retried once.
- * Returns HS_DB_OK with *res set (caller PQclears it), or the failure with
- * *res NULL.
- */
-hs_db_rc hs_db_pool_exec(hs_db_pool *pool, char const *stmt, int nparams, char const *const *values,
-			 int const *lengths, int const *formats, PGresult **res)
-	__attribute__((nonnull(1, 2, 7)));
 
 #endif

@@ -7,6 +7,7 @@
 #define HS_MODULE_H
 
 #include "hs_acct.h"
+#include "hs_auth.h"
 #include "hs_clients.h"
 #include "hs_db.h"
 #include "hs_logic.h"
@@ -24,8 +25,10 @@ typedef struct rlm_hotspot_t {
 	char const *password;
 	uint32_t connect_timeout;  /* seconds */
 	uint32_t query_timeout;    /* seconds */
-	uint32_t pool_size;        /* connections for Access-Requests */
-	uint32_t pool_wait;        /* milliseconds a request waits for one */
+	uint32_t auth_workers;     /* Access-Request batchers, a connection each */
+	uint32_t auth_batch_size;  /* requests per call */
+	uint32_t auth_batch_wait;  /* microseconds a call waits for announced requests */
+	uint32_t auth_queue_size;  /* requests waiting at most */
 	uint32_t interim_interval; /* seconds, sent as Acct-Interim-Interval */
 	char interim_text[16];     /* the same, as the text authorize passes */
 	uint32_t clients_refresh;  /* seconds between reloads of the routers */
@@ -41,7 +44,7 @@ typedef struct rlm_hotspot_t {
 
 	/* Runtime (none of it in a configuration check, freeradius -C). */
 	hs_db_config db;
-	hs_db_pool *pool;
+	hs_auth *auth;
 	hs_clients *clients;
 	hs_acct *acct;
 	hs_throttle *throttle;

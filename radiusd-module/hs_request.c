@@ -18,19 +18,6 @@
 #define HS_MSG_BLOCKED "Too many failed logins from this device; please try again later"
 #define HS_MSG_INVALID "Invalid voucher code or password"
 
-/* Columns of the authorize statement. */
-enum {
-	HS_A_RESULT,
-	HS_A_REASON,
-	HS_A_MESSAGE,
-	HS_A_VOUCHER,
-	HS_A_TIMEOUT,
-	HS_A_DATA_LEFT,
-	HS_A_RATE_LIMIT,
-	HS_A_IDLE_TIMEOUT,
-	HS_A_COLUMNS
-};
-
 rlm_rcode_t hs_no_answer(REQUEST *request)
 {
 	/* Response-Packet-Type 256 is FreeRADIUS's Do-Not-Respond. */
@@ -56,30 +43,15 @@ static VALUE_PAIR *hs_attr(REQUEST *request, unsigned attr)
 
 /* --- Access-Request ------------------------------------------------------------- */
 
-/* The credentials of an Access-Request, as the authorize call takes them. */
-typedef struct hs_auth_in {
-	char nas[48];
-	char user[HS_STR_MAX + 1];
-	char password[HS_STR_MAX + 1];
-	bool pap;
-	char chap_ident[4];
-	uint8_t challenge[HS_STR_MAX];
-	size_t challenge_len;
-	uint8_t response[16];
-	bool chap;
-	char mac[HS_STR_MAX + 1];
-} hs_auth_in;
-
 /*
  * Reads the name, the PAP password or CHAP response (challenge: CHAP-Challenge,
  * else the Request Authenticator), and the device. Returns 0, or -1 when the
  * request carries no name or no usable password.
  */
-static int hs_auth_read(REQUEST *request, hs_auth_in *in)
+static int hs_auth_read(REQUEST *request, hs_auth_req *in)
 {
 	VALUE_PAIR *name = hs_attr(request, PW_USER_NAME), *vp;
 
-	memset(in, 0, sizeof(*in));
 	hs_src_text(request, in->nas, sizeof(in->nas));
 	vp = hs_attr(request, PW_CALLING_STATION_ID);
 	if (vp)
@@ -115,35 +87,6 @@ static int hs_auth_read(REQUEST *request, hs_auth_in *in)
 	return 0;
 }
 
-/* Calls hs_radius_authorize; on success *res holds its one row (caller clears it). */
-static hs_db_rc hs_auth_query(rlm_hotspot_t *inst, hs_auth_in const *in, PGresult **res)
-{
-	char const *values[HS_AUTHORIZE_NPARAMS] = {
-		in->nas,
-		in->user,
-		in->pap ? in->password : NULL,
-		in->chap ? in->chap_ident : NULL,
-		in->chap ? (char const *)in->challenge : NULL,
-		in->chap ? (char const *)in->response : NULL,
-		in->mac[0] ? in->mac : NULL,
-		inst->interim_text,
-	};
-	int lengths[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, (int)in->challenge_len, 16, 0, 0};
-	int formats[HS_AUTHORIZE_NPARAMS] = {0, 0, 0, 0, 1, 1, 0, 0};
-	hs_db_rc rc;
-
-	rc = hs_db_pool_exec(inst->pool, HS_STMT_AUTHORIZE, HS_AUTHORIZE_NPARAMS, values, lengths,
-			     formats, res);
-	if (rc == HS_DB_OK && (PQntuples(*res) != 1 || PQnfields(*res) != HS_A_COLUMNS)) {
-		ERROR("rlm_hotspot (%s): hs_radius_authorize returned %d rows of %d columns",
-		      inst->name, PQntuples(*res), PQnfields(*res));
-		PQclear(*res);
-		*res = NULL;
-		rc = HS_DB_ERROR;
-	}
-	return rc;
-}
-
 /* Adds an integer attribute to the reply; returns 0 or -1. */
 static int hs_reply_u32(REQUEST *request, char const *attr, uint32_t value)
 {
@@ -153,35 +96,25 @@ static int hs_reply_u32(REQUEST *request, char const *attr, uint32_t value)
 	return pair_make_reply(attr, num, T_OP_SET) ? 0 : -1;
 }
 
-/* The value of a column of the authorize row, or NULL when it is SQL NULL. */
-static char const *hs_col(PGresult const *res, int col)
-{
-	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
-}
-
 /* Adds the limits of an accepted login to the reply; returns 0 or -1. */
-static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, PGresult const *res)
+static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_req const *d)
 {
-	char const *timeout = hs_col(res, HS_A_TIMEOUT), *left = hs_col(res, HS_A_DATA_LEFT);
-	char const *rate = hs_col(res, HS_A_RATE_LIMIT), *idle = hs_col(res, HS_A_IDLE_TIMEOUT);
 	int rc = 0;
 
-	if (timeout)
-		rc |= hs_reply_u32(request, "Session-Timeout",
-				   hs_seconds32(strtoll(timeout, NULL, 10)));
-	if (left) {
+	if (d->has_timeout)
+		rc |= hs_reply_u32(request, "Session-Timeout", hs_seconds32(d->session_timeout));
+	if (d->has_data_left) {
 		uint32_t low, giga;
-		long long bytes = strtoll(left, NULL, 10);
 
-		hs_split_octets(bytes > 0 ? (uint64_t)bytes : 1, &low, &giga);
+		hs_split_octets(d->data_left > 0 ? (uint64_t)d->data_left : 1, &low, &giga);
 		/* Always both: a router keeps a Gigawords value from nowhere else. */
 		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit", low);
 		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit-Gigawords", giga);
 	}
-	if (rate && !pair_make_reply("Mikrotik-Rate-Limit", rate, T_OP_SET))
+	if (d->rate_limit[0] && !pair_make_reply("Mikrotik-Rate-Limit", d->rate_limit, T_OP_SET))
 		rc = -1;
-	if (idle)
-		rc |= hs_reply_u32(request, "Idle-Timeout", hs_seconds32(strtoll(idle, NULL, 10)));
+	if (d->has_idle)
+		rc |= hs_reply_u32(request, "Idle-Timeout", hs_seconds32(d->idle_timeout));
 	rc |= hs_reply_u32(request, "Acct-Interim-Interval", inst->interim_interval);
 	return rc;
 }
@@ -199,29 +132,26 @@ static rlm_rcode_t hs_auth_reject(REQUEST *request, char const *reason, char con
 	return RLM_MODULE_REJECT;
 }
 
-/* Answers from the authorize row: accept with limits, reject, or nothing. */
-static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth_in const *in,
-				  PGresult const *res)
+/* Answers from the decision: accept with limits, reject, or nothing. */
+static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth_req const *in)
 {
-	char const *result = PQgetvalue(res, 0, HS_A_RESULT);
-	char const *reason = PQgetvalue(res, 0, HS_A_REASON);
-	char const *voucher = hs_col(res, HS_A_VOUCHER);
+	char const *voucher = in->voucher[0] ? in->voucher : NULL;
 
 	if (voucher && !pair_make_config("Hotspot-Voucher-Id", voucher, T_OP_SET))
 		REDEBUG("cannot record the voucher: %s", fr_strerror());
-	if (strcmp(result, "unknown_client") == 0) {
+	if (strcmp(in->result, "unknown_client") == 0) {
 		RWARN("no router has address %s; not answered", in->nas);
 		return hs_no_answer(request);
 	}
-	if (strcmp(result, "accept") != 0) {
-		if (hs_reason_is_guess(reason) &&
+	if (strcmp(in->result, "accept") != 0) {
+		if (hs_reason_is_guess(in->reason) &&
 		    hs_throttle_fail(inst->throttle, in->mac, time(NULL)))
 			RWARN("device %s blocked for %u s after repeated failed logins", in->mac,
 			      inst->fail_block);
-		return hs_auth_reject(request, reason, hs_col(res, HS_A_MESSAGE));
+		return hs_auth_reject(request, in->reason, in->message[0] ? in->message : NULL);
 	}
 	hs_throttle_clear(inst->throttle, in->mac);
-	if (hs_auth_limits(inst, request, res) < 0 ||
+	if (hs_auth_limits(inst, request, in) < 0 ||
 	    !pair_make_config("Auth-Type", "Accept", T_OP_SET)) {
 		REDEBUG("cannot build the accept: %s; not answered", fr_strerror());
 		return hs_no_answer(request);
@@ -232,29 +162,39 @@ static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth
 
 rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
 {
-	hs_auth_in in;
-	PGresult *res = NULL;
+	hs_auth_req *in = talloc_zero(request, hs_auth_req);
 	unsigned blocked;
 	rlm_rcode_t rcode;
-	hs_db_rc rc;
 
-	if (hs_auth_read(request, &in) < 0)
-		return hs_auth_reject(request, "bad_password", HS_MSG_INVALID);
-	blocked = hs_throttle_blocked(inst->throttle, in.mac, time(NULL));
-	if (blocked) {
-		RDEBUG("device %s is blocked for %u more seconds", in.mac, blocked);
-		return hs_auth_reject(request, "too_many_failures", HS_MSG_BLOCKED);
+	if (!in) {
+		REDEBUG("out of memory; not answered");
+		return hs_no_answer(request);
 	}
-	rc = hs_auth_query(inst, &in, &res);
-	if (rc != HS_DB_OK) {
+	/* The batch being gathered may wait for this request (see hs_batch.h). */
+	hs_auth_announce(inst->auth);
+	if (hs_auth_read(request, in) < 0) {
+		hs_auth_withdraw(inst->auth);
+		rcode = hs_auth_reject(request, "bad_password", HS_MSG_INVALID);
+		goto out;
+	}
+	blocked = hs_throttle_blocked(inst->throttle, in->mac, time(NULL));
+	if (blocked) {
+		hs_auth_withdraw(inst->auth);
+		RDEBUG("device %s is blocked for %u more seconds", in->mac, blocked);
+		rcode = hs_auth_reject(request, "too_many_failures", HS_MSG_BLOCKED);
+		goto out;
+	}
+	hs_auth_decide(inst->auth, in);
+	if (in->rc != HS_DB_OK) {
 		/* In 3.2 a fail here would become an Access-Reject: answer nothing instead. */
 		RWARN("voucher database unavailable; not answered");
 		rcode = hs_no_answer(request);
 	} else {
-		rcode = hs_auth_answer(inst, request, &in, res);
+		rcode = hs_auth_answer(inst, request, in);
 	}
-	PQclear(res);
-	memset(&in, 0, sizeof(in));
+out:
+	memset(in, 0, sizeof(*in));
+	talloc_free(in);
 	return rcode;
 }
 

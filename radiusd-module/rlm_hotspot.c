@@ -47,8 +47,12 @@ static CONF_PARSER const module_config[] = {
 	{"password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_hotspot_t, password), ""},
 	{"connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, connect_timeout), "3"},
 	{"query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, query_timeout), "5"},
-	{"pool_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_size), "32"},
-	{"pool_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, pool_wait), "2000"},
+	{"auth_workers", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_workers), "2"},
+	{"auth_batch_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_batch_size), "64"},
+	{"auth_batch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_batch_wait),
+	 "1000"},
+	{"auth_queue_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_queue_size),
+	 "4096"},
 	{"interim_interval", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, interim_interval),
 	 "300"},
 	{"clients_refresh", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, clients_refresh), "10"},
@@ -82,8 +86,10 @@ static hs_uint_range const uint_ranges[] = {
 	{"port", offsetof(rlm_hotspot_t, port), 1, 65535},
 	{"connect_timeout", offsetof(rlm_hotspot_t, connect_timeout), 1, 60},
 	{"query_timeout", offsetof(rlm_hotspot_t, query_timeout), 1, 60},
-	{"pool_size", offsetof(rlm_hotspot_t, pool_size), 1, 256},
-	{"pool_wait", offsetof(rlm_hotspot_t, pool_wait), 1, 30000},
+	{"auth_workers", offsetof(rlm_hotspot_t, auth_workers), 1, 64},
+	{"auth_batch_size", offsetof(rlm_hotspot_t, auth_batch_size), 1, 1000},
+	{"auth_batch_wait", offsetof(rlm_hotspot_t, auth_batch_wait), 0, 100000},
+	{"auth_queue_size", offsetof(rlm_hotspot_t, auth_queue_size), 1, 1000000},
 	{"clients_refresh", offsetof(rlm_hotspot_t, clients_refresh), 1, 3600},
 	{"acct_batch_size", offsetof(rlm_hotspot_t, acct_batch_size), 1, 1000},
 	{"acct_batch_wait", offsetof(rlm_hotspot_t, acct_batch_wait), 0, 100000},
@@ -226,15 +232,15 @@ static int mod_detach(void *instance)
 	inst->acct = NULL;
 	hs_clients_free(inst->clients);
 	inst->clients = NULL;
-	hs_db_pool_free(inst->pool);
-	inst->pool = NULL;
+	hs_auth_free(inst->auth);
+	inst->auth = NULL;
 	hs_throttle_free(inst->throttle);
 	inst->throttle = NULL;
 	return 0;
 }
 
 /*
- * Starts the runtime: the pool (no connection yet), the routers copy (from
+ * Starts the runtime: the Access-Request batchers (no connection yet), the routers copy (from
  * its cache file first) and its refresh thread, the accounting writer and
  * its spool, the failure table. An unreachable database does not stop the
  * start. Returns 0, or
@@ -243,6 +249,7 @@ static int mod_detach(void *instance)
 static int mod_start(rlm_hotspot_t *inst)
 {
 	hs_acct_config acfg;
+	hs_auth_config aucfg;
 
 	inst->db = (hs_db_config){
 		.name = inst->name,
@@ -261,13 +268,23 @@ static int mod_start(rlm_hotspot_t *inst)
 		.batch_wait_us = inst->acct_batch_wait,
 		.queue_max = inst->acct_queue_size,
 	};
+	aucfg = (hs_auth_config){
+		.db = inst->db,
+		.interim_text = inst->interim_text,
+		.workers = inst->auth_workers,
+		.batch_max = inst->auth_batch_size,
+		.batch_wait_us = inst->auth_batch_wait,
+		.queue_max = inst->auth_queue_size,
+	};
 	inst->throttle = hs_throttle_create(inst->fail_table_size, inst->fail_threshold,
 					    inst->fail_block, inst->fail_decay);
-	inst->pool = hs_db_pool_create(&inst->db, inst->pool_size, inst->pool_wait);
-	if (!inst->throttle || !inst->pool) {
+	if (!inst->throttle) {
 		ERROR("rlm_hotspot (%s): out of memory", inst->name);
 		goto fail;
 	}
+	inst->auth = hs_auth_create(&aucfg);
+	if (!inst->auth)
+		goto fail;
 	inst->clients =
 		hs_clients_create(&inst->db, inst->clients_refresh, inst->clients_cache_file);
 	if (!inst->clients)

@@ -95,7 +95,8 @@ connect_timeout 0
 connect_timeout 61
 interim_interval 59
 interim_interval 86401
-pool_size 0
+auth_workers 0
+auth_batch_size 1001
 query_timeout 61
 acct_batch_size 1001
 fail_table_size 63

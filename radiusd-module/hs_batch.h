@@ -1,0 +1,74 @@
+/*
+ * A batching queue for rlm_hotspot: request threads submit items and wait;
+ * worker threads take the items that arrived together and process them in
+ * one go (one SQL call, one commit), then wake each submitter. Used by the
+ * Access-Request batcher (hs_auth.h) and the accounting writer (hs_acct.h).
+ *
+ * A request thread that is about to submit announces itself first
+ * (hs_batch_announce), so that a batch being gathered waits for it, for at
+ * most wait_us after the batch's first item; a batch that no announced
+ * thread can still join is taken at once.
+ */
+#ifndef HS_BATCH_H
+#define HS_BATCH_H
+
+#include <stdbool.h>
+
+typedef struct hs_batch_ops {
+	/*
+	 * Processes n items (n >= 1) in worker thread number worker (0-based);
+	 * called without any lock held. Sets each item's outcome in the item.
+	 */
+	void (*process)(void *ctx, unsigned worker, void **items, unsigned n);
+	/*
+	 * Optional: called by worker 0 after each turn and, while it returns
+	 * true, at least once a second even with nothing queued (background
+	 * work such as replaying a spool). Called without any lock held.
+	 */
+	bool (*idle)(void *ctx);
+	/*
+	 * Optional: whether a and b may not be in one batch; the later one then
+	 * waits for a following batch, keeping its place in line.
+	 */
+	bool (*conflict)(void const *a, void const *b);
+	/* Sets the outcome of an item that will never be processed (stopping). */
+	void (*abandon)(void *ctx, void *item);
+} hs_batch_ops;
+
+typedef struct hs_batch_config {
+	char const *name;   /* for messages */
+	unsigned workers;   /* threads taking batches */
+	unsigned batch_max; /* items per batch */
+	unsigned wait_us;   /* how long a batch waits at most for announced company */
+	unsigned queue_max; /* items waiting at most; more are refused */
+} hs_batch_config;
+
+typedef struct hs_batch hs_batch;
+
+/*
+ * Starts the workers. ops and ctx must outlive the queue. Returns NULL
+ * (logged) on failure.
+ */
+hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, void *ctx)
+	__attribute__((warn_unused_result, nonnull));
+
+/*
+ * Abandons what is still queued (ops->abandon), waits for the batches in
+ * progress, stops the workers and frees the queue. NULL is a no-op.
+ */
+void hs_batch_free(hs_batch *b);
+
+/* Announces a coming hs_batch_submit from this thread (see above). */
+void hs_batch_announce(hs_batch *b) __attribute__((nonnull));
+
+/* Takes back an announce that will not be followed by a submit. */
+void hs_batch_withdraw(hs_batch *b) __attribute__((nonnull));
+
+/*
+ * Queues item and blocks until a worker has processed it: true. false when
+ * the queue is full or stopping: the item was not processed. Ends an
+ * hs_batch_announce either way.
+ */
+bool hs_batch_submit(hs_batch *b, void *item) __attribute__((nonnull));
+
+#endif
