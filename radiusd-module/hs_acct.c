@@ -2,15 +2,16 @@
  * Accounting for rlm_hotspot (see hs_acct.h): the batching writer and the
  * spool.
  *
- * Only the writer thread touches the connection and the spool, so neither
- * needs a lock; the queue and the items' results are under a->lock.
- * While the spool holds records not yet replayed, new batches are appended
- * to it too, so the database receives every record in arrival order.
+ * The writer is the one worker of a batching queue (hs_batch.h). Only it
+ * touches the connection and the spool, so neither needs a lock. While the
+ * spool holds records not yet replayed, new batches are appended to it too,
+ * so the database receives every record in arrival order.
  */
 #include <freeradius/build.h>
 #include <freeradius/radiusd.h>
 
 #include "hs_acct.h"
+#include "hs_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,23 +32,18 @@
 typedef struct hs_acct_item {
 	hs_acct_rec const *rec;
 	hs_acct_result result;
-	bool done;
 } hs_acct_item;
 
 struct hs_acct {
 	hs_acct_config cfg;
-	pthread_mutex_t lock;
-	pthread_cond_t arrived; /* the writer waits for records */
-	pthread_cond_t done;    /* submitters wait for their result */
-	hs_acct_item **queue;   /* ring of cfg.queue_max */
-	unsigned head;
-	unsigned count;
-	unsigned coming; /* request threads announced (hs_acct_announce), not yet submitted */
-	bool stop;
-	bool started;
-	pthread_t thread;
+	hs_batch *q;
 
 	/* The writer's own. */
+	hs_acct_rec const **batch_recs; /* cfg.batch_max each */
+	hs_acct_result *batch_out;
+	char *replay_buf;         /* HS_REPLAY_READ bytes of the spool */
+	hs_acct_rec *replay_recs; /* cfg.batch_max each */
+	hs_acct_result *replay_out;
 	PGconn *conn;
 	time_t down_until; /* no connect attempt before this */
 	int spool_fd;
@@ -317,13 +313,16 @@ out:
 }
 
 /* Stores a batch of queued items, or spools it; sets every item's result. */
-static void hs_acct_process(hs_acct *a, hs_acct_item **items, unsigned n)
+static void hs_acct_process(void *ctx, unsigned worker, void **batch, unsigned n)
 {
-	hs_acct_rec const *recs[n];
-	hs_acct_result out[n];
+	hs_acct *a = ctx;
+	hs_acct_item **items = (hs_acct_item **)batch;
+	hs_acct_rec const **recs = a->batch_recs;
+	hs_acct_result *out = a->batch_out;
 	hs_db_rc rc;
 	unsigned i;
 
+	(void)worker;
 	if (hs_spool_pending(a)) {
 		hs_spool_append(a, items, n);
 		return;
@@ -435,133 +434,68 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 		hs_replay_finish(a);
 }
 
-/* --- the writer thread ---------------------------------------------------------- */
-
-/* Waits for records (or, with a spool to replay, at most a second). Lock held. */
-static void hs_acct_wait(hs_acct *a)
-{
-	struct timespec when;
-
-	if (a->count || a->stop)
-		return;
-	if (!hs_spool_pending(a)) {
-		pthread_cond_wait(&a->arrived, &a->lock);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &when);
-	when.tv_sec += 1;
-	(void)pthread_cond_timedwait(&a->arrived, &a->lock, &when);
-}
+/* --- the writer ---------------------------------------------------------------- */
 
 /*
- * Lets a batch fill up while request threads that announced a record have
- * yet to submit it, for at most batch_wait_us after its first record. No
- * other thread can add to it: every one that could is either already in the
- * batch, waiting for it, or busy with something else. Lock held.
+ * Between batches: replays part of the spool unless the database failed
+ * within the last moments. Returns whether the spool still holds records.
  */
-static void hs_acct_gather(hs_acct *a)
+static bool hs_acct_idle(void *ctx)
 {
-	struct timespec when;
+	hs_acct *a = ctx;
 
-	if (!a->count || a->count >= a->cfg.batch_max || !a->cfg.batch_wait_us || !a->coming)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &when);
-	when.tv_nsec += (long)a->cfg.batch_wait_us * 1000L;
-	while (when.tv_nsec >= 1000000000L) {
-		when.tv_sec++;
-		when.tv_nsec -= 1000000000L;
-	}
-	while (a->count < a->cfg.batch_max && a->coming && !a->stop) {
-		if (pthread_cond_timedwait(&a->arrived, &a->lock, &when) != 0)
-			break;
-	}
+	if (!hs_spool_pending(a))
+		return false;
+	if (time(NULL) >= a->down_until)
+		hs_acct_replay(a, a->replay_buf, a->replay_recs, a->replay_out);
+	return hs_spool_pending(a);
 }
 
-/* Takes up to batch_max items off the queue. Lock held. */
-static unsigned hs_acct_take(hs_acct *a, hs_acct_item **batch)
+static void hs_acct_abandon(void *ctx, void *item)
 {
-	unsigned n = 0;
-
-	while (a->count && n < a->cfg.batch_max) {
-		batch[n++] = a->queue[a->head];
-		a->head = (a->head + 1) % a->cfg.queue_max;
-		a->count--;
-	}
-	return n;
+	(void)ctx;
+	((hs_acct_item *)item)->result = HS_ACCT_FAILED;
 }
 
-static void *hs_acct_thread(void *arg)
-{
-	hs_acct *a = arg;
-	hs_acct_item **batch = calloc(a->cfg.batch_max, sizeof(*batch));
-	hs_acct_rec *recs = calloc(a->cfg.batch_max, sizeof(*recs));
-	hs_acct_result *out = calloc(a->cfg.batch_max, sizeof(*out));
-	char *buf = malloc(HS_REPLAY_READ);
-	unsigned n, i;
-
-	pthread_mutex_lock(&a->lock);
-	while (batch && recs && out && buf) {
-		hs_acct_wait(a);
-		if (a->stop && !a->count)
-			break;
-		hs_acct_gather(a);
-		n = hs_acct_take(a, batch);
-		pthread_mutex_unlock(&a->lock);
-		if (n)
-			hs_acct_process(a, batch, n);
-		pthread_mutex_lock(&a->lock);
-		for (i = 0; i < n; i++)
-			batch[i]->done = true;
-		if (n)
-			pthread_cond_broadcast(&a->done);
-		if (!hs_spool_pending(a) || time(NULL) < a->down_until || a->stop)
-			continue;
-		pthread_mutex_unlock(&a->lock);
-		hs_acct_replay(a, buf, recs, out);
-		pthread_mutex_lock(&a->lock);
-	}
-	/* Out of memory or stopping: nothing more will be stored. */
-	a->stop = true;
-	while (a->count) {
-		hs_acct_item *it = a->queue[a->head];
-
-		it->result = HS_ACCT_FAILED;
-		it->done = true;
-		a->head = (a->head + 1) % a->cfg.queue_max;
-		a->count--;
-	}
-	pthread_cond_broadcast(&a->done);
-	pthread_mutex_unlock(&a->lock);
-	free(batch);
-	free(recs);
-	free(out);
-	free(buf);
-	return NULL;
-}
+static hs_batch_ops const hs_acct_ops = {
+	.process = hs_acct_process,
+	.idle = hs_acct_idle,
+	.abandon = hs_acct_abandon,
+};
 
 hs_acct *hs_acct_create(hs_acct_config const *cfg)
 {
 	hs_acct *a = calloc(1, sizeof(*a));
-	pthread_condattr_t ca;
+	/* One writer: the spool and the database get the records in arrival order. */
+	hs_batch_config bcfg = {
+		.name = cfg->db.name,
+		.workers = 1,
+		.batch_max = cfg->batch_max,
+		.wait_us = cfg->batch_wait_us,
+		.queue_max = cfg->queue_max,
+	};
 
 	if (!a)
 		return NULL;
 	a->cfg = *cfg;
 	a->spool_fd = -1;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->arrived, &ca);
-	pthread_cond_init(&a->done, &ca);
-	pthread_condattr_destroy(&ca);
-	a->queue = calloc(cfg->queue_max, sizeof(*a->queue));
-	if (!a->queue || hs_spool_open(a) < 0)
+	a->replay_buf = malloc(HS_REPLAY_READ);
+	a->replay_recs = calloc(cfg->batch_max, sizeof(*a->replay_recs));
+	a->replay_out = calloc(cfg->batch_max, sizeof(*a->replay_out));
+	a->batch_recs = calloc(cfg->batch_max, sizeof(*a->batch_recs));
+	a->batch_out = calloc(cfg->batch_max, sizeof(*a->batch_out));
+	if (!a->replay_buf || !a->replay_recs || !a->replay_out || !a->batch_recs ||
+	    !a->batch_out) {
+		ERROR("rlm_hotspot (%s): out of memory", cfg->db.name);
 		goto fail;
-	if (pthread_create(&a->thread, NULL, hs_acct_thread, a) != 0) {
+	}
+	if (hs_spool_open(a) < 0)
+		goto fail;
+	a->q = hs_batch_create(&bcfg, &hs_acct_ops, a);
+	if (!a->q) {
 		ERROR("rlm_hotspot (%s): cannot start the accounting writer", cfg->db.name);
 		goto fail;
 	}
-	a->started = true;
 	return a;
 fail:
 	hs_acct_free(a);
@@ -572,47 +506,30 @@ void hs_acct_free(hs_acct *a)
 {
 	if (!a)
 		return;
-	if (a->started) {
-		pthread_mutex_lock(&a->lock);
-		a->stop = true;
-		pthread_cond_signal(&a->arrived);
-		pthread_mutex_unlock(&a->lock);
-		pthread_join(a->thread, NULL);
-	}
+	/* Answers what is queued (not stored: the routers resend it). */
+	hs_batch_free(a->q);
 	PQfinish(a->conn);
 	if (a->spool_fd >= 0)
 		close(a->spool_fd);
-	free(a->queue);
-	pthread_cond_destroy(&a->done);
-	pthread_cond_destroy(&a->arrived);
-	pthread_mutex_destroy(&a->lock);
+	free(a->replay_buf);
+	free(a->replay_recs);
+	free(a->replay_out);
+	free(a->batch_recs);
+	free(a->batch_out);
 	free(a);
 }
 
 void hs_acct_announce(hs_acct *a)
 {
-	pthread_mutex_lock(&a->lock);
-	a->coming++;
-	pthread_mutex_unlock(&a->lock);
+	hs_batch_announce(a->q);
 }
 
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec)
 {
-	hs_acct_item item = {rec, HS_ACCT_FAILED, false};
+	hs_acct_item item = {rec, HS_ACCT_FAILED};
 
-	pthread_mutex_lock(&a->lock);
-	if (a->coming)
-		a->coming--;
-	if (a->stop || a->count >= a->cfg.queue_max) {
-		pthread_mutex_unlock(&a->lock);
-		return HS_ACCT_FAILED;
-	}
-	a->queue[(a->head + a->count) % a->cfg.queue_max] = &item;
-	a->count++;
-	pthread_cond_signal(&a->arrived);
 	/* The writer's every step is bounded (connect, statement and TCP timeouts). */
-	while (!item.done)
-		pthread_cond_wait(&a->done, &a->lock);
-	pthread_mutex_unlock(&a->lock);
+	if (!hs_batch_submit(a->q, &item))
+		return HS_ACCT_FAILED;
 	return item.result;
 }

@@ -565,7 +565,12 @@ bool hs_throttle_fail(hs_throttle *t, char const *mac, time_t now)
 	s = hs_throttle_find(t, mac, true);
 	hs_throttle_decay(t, s, now);
 	s->score += 1.0;
-	if (s->score >= t->threshold - 1e-9) {
+	/*
+	 * Rounded to whole failures: threshold failures within a few seconds
+	 * block the device although the first ones have already decayed a
+	 * little.
+	 */
+	if (s->score + 0.5 >= t->threshold) {
 		s->blocked_until = now + (time_t)t->block_s;
 		s->score = 0;
 		blocked = true;

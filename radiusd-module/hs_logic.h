@@ -141,7 +141,8 @@ int hs_spool_decode(char const *line, size_t len, hs_acct_rec *rec) __attribute_
 /*
  * A bounded table of recent failed logins per Calling-Station-Id. Each
  * failure adds one to the device's score, which halves every decay_s
- * seconds; reaching threshold blocks the device for block_s seconds. When
+ * seconds; reaching threshold (rounded to whole failures) blocks the
+ * device for block_s seconds. When
  * the table is full, the entry least recently touched among a few probed
  * slots is replaced, so memory stays fixed whatever the traffic.
  * Thread-safe.

@@ -92,17 +92,19 @@ GiB=1073741824
 t_ok "migrations apply to an empty database" hs_new_db "$DB"
 t_is "$(own "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
 	AND proname IN ('hs_radius_clients','hs_radius_authorize','hs_radius_accounting',
-	'hs_radius_sweep','hs_router_coa_target','hs_radius_disconnect_result')
+	'hs_radius_sweep','hs_router_coa_target','hs_radius_disconnect_result',
+	'hs_radius_authorize_batch')
 	AND prosecdef AND proconfig @> ARRAY['search_path=public, pg_temp']")" \
-	6 "the RADIUS path functions are SECURITY DEFINER with a fixed search_path"
+	7 "the RADIUS path functions are SECURITY DEFINER with a fixed search_path"
 
 grants=$(own "SELECT string_agg(p.proname || ':' || r.rolname, ' ' ORDER BY p.proname, r.rolname)
 	FROM pg_proc p CROSS JOIN pg_roles r
 	WHERE p.pronamespace = 'public'::regnamespace AND r.rolname IN ('hs_api', 'hs_radius', 'hs_worker')
 	AND (p.proname IN ('hs_radius_clients','hs_radius_authorize','hs_radius_accounting',
-	     'hs_radius_sweep','hs_router_coa_target','hs_radius_disconnect_result','hs__voucher_cut'))
+	     'hs_radius_sweep','hs_router_coa_target','hs_radius_disconnect_result','hs__voucher_cut',
+	     'hs_radius_authorize_batch','hs__reject_message','hs__password_ok'))
 	AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')")
-t_is "$grants" "hs_radius_accounting:hs_radius hs_radius_authorize:hs_radius hs_radius_clients:hs_radius hs_radius_disconnect_result:hs_worker hs_radius_sweep:hs_worker hs_router_coa_target:hs_worker" \
+t_is "$grants" "hs_radius_accounting:hs_radius hs_radius_authorize:hs_radius hs_radius_authorize_batch:hs_radius hs_radius_clients:hs_radius hs_radius_disconnect_result:hs_worker hs_radius_sweep:hs_worker hs_router_coa_target:hs_worker" \
 	"EXECUTE: hs_radius on the RADIUS calls, hs_worker on the worker calls, nobody on the helper"
 
 t_ok "fixtures: three tenants, four routers" own "
@@ -152,11 +154,17 @@ mkv UNB
 mkv CHAP1
 mkv CODEONLY "password = 'CODEONLY'"
 
+# The batch call gets copies of these vouchers (code prefixed with Q), made
+# before the single calls below change any of them.
+own "INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, validity_seconds,
+	status, activated_at, expires_at, data_limit_bytes, used_bytes, time_limit_seconds,
+	used_seconds, router_id)
+     SELECT tenant_id, 'Q' || code, password, profile_id, currency, validity_seconds, status,
+	activated_at, expires_at, data_limit_bytes, used_bytes, time_limit_seconds, used_seconds,
+	router_id FROM vouchers" >/dev/null
+
 # name|nas|user|password|mac|expected result|reason|message
-while IFS='|' read -r name nas user pw mac want; do
-	[ -n "$name" ] || continue
-	t_is "$(auth "$nas" "$user" "$pw" "$mac")" "$want" "authorize: $name"
-done <<EOF
+cases=$(cat <<EOF
 active voucher|$NAS1|OK1|pw|AA:00:00:00:00:01|accept|accepted
 unknown router address|10.9.9.9|OK1|pw|AA:00:00:00:00:01|unknown_client|unknown_client
 unknown code|$NAS1|NOSUCH|pw|AA:00:00:00:00:01|reject|no_voucher|Invalid voucher code or password
@@ -177,6 +185,12 @@ unbound, on another router of the tenant|$NAS2|UNB|pw|AA:00:00:00:00:01|accept|a
 code-only voucher (password = code)|$NAS1|CODEONLY|CODEONLY|AA:00:00:00:00:01|accept|accepted
 voucher of tenant B on its own router|$NASB|BCODE|pw|AA:00:00:00:00:01|accept|accepted
 EOF
+)
+while IFS='|' read -r name nas user pw mac want; do
+	[ -n "$name" ] || continue
+	t_is "$(auth "$nas" "$user" "$pw" "$mac")" "$want" "authorize: $name"
+done <<<"$cases"
+
 
 t_is "$(chap "$NAS1" CHAP1 pw AA:00:00:00:00:02)" "accept|accepted" "CHAP with the right password"
 t_is "$(chap "$NAS1" CHAP1 wrong AA:00:00:00:00:03)" "reject|bad_password" "CHAP with a wrong password"
@@ -487,4 +501,35 @@ t_is "$(worker "SELECT hs_radius_disconnect_result('00000000-0000-4000-8000-0000
 t_fail "an unknown result raises" worker "SELECT hs_radius_disconnect_result('$sid', 'maybe')"
 
 t_is "$(own "SELECT count(*) FROM radius_sessions WHERE interim_count < 0 OR input_octets < 0")" 0 "sanity"
+# --- the batch call ----------------------------------------------------------------
+
+# The same requests in ONE call of the batch function (the Q copies): the
+# same answers, row by row, whether decided in the shared read (accepts of
+# activated vouchers, plain rejects) or one by one (first use, a voucher
+# seen expired or used up while still active).
+q_arrays() {
+	local col=$1 sep="" out="" name nas user pw mac want v
+	while IFS='|' read -r name nas user pw mac want; do
+		[ -n "$name" ] || continue
+		case $col in nas) v=$nas ;; user) v=Q$user ;; pw) v=$pw ;; mac) v=$mac ;; esac
+		[ "$col" = pw ] && [ "$user" = CODEONLY ] && v=CODEONLY
+		out+="$sep\"$v\""
+		sep=,
+	done <<<"$cases"
+	echo "{$out}"
+}
+want=$(while IFS='|' read -r name nas user pw mac want; do
+	[ -n "$name" ] && echo "$want"
+done <<<"$cases" | sed 's/^\(unknown_client|unknown_client\)$/\1/')
+got=$(rad "SELECT concat_ws('|', result, reason, reply_message)
+	FROM hs_radius_authorize_batch('$(q_arrays nas)'::inet[], '$(q_arrays user)'::text[],
+	     '$(q_arrays pw)'::text[], NULL::int[], NULL::bytea[], NULL::bytea[], '$(q_arrays mac)'::text[], 300)
+	ORDER BY n")
+t_is "$got" "$want" "hs_radius_authorize_batch: one call decides every case as the single call does"
+t_is "$(vcol QEXP status) $(vcol QDATA status) $(vcol QTIME status) $(vcol QOK1 "activated_at IS NOT NULL")" \
+	"expired used used t" "  and records what it observed, and activates on first use"
+t_is "$(own "SELECT count(*) FROM auth_log l JOIN vouchers v ON v.id = l.voucher_id WHERE v.code LIKE 'Q%'")" \
+	"$(grep -c . <<<"$want" | awk '{print $1 - 3}')" \
+	"  one auth_log row per request that named a voucher of the router's tenant"
+
 t_done

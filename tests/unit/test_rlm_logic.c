@@ -223,6 +223,11 @@ static void test_throttle(void **state)
 		assert_false(hs_throttle_fail(t, "CC", 2000));
 	for (i = 0; i < 3; i++)
 		assert_false(hs_throttle_fail(t, "CC", 2120));
+	/* Five failures within a few seconds block, although the first decayed a little. */
+	assert_false(hs_throttle_fail(t, "EE", 4000));
+	for (i = 0; i < 3; i++)
+		assert_false(hs_throttle_fail(t, "EE", 4001));
+	assert_true(hs_throttle_fail(t, "EE", 4002));
 	/* A success forgets the device. */
 	for (i = 0; i < 4; i++)
 		assert_false(hs_throttle_fail(t, "DD", 3000));
