@@ -154,8 +154,17 @@ header() { # header WHAT: the first lines of an installed file
 	}
 
 EOF
-	sed -n '/^server hotspot {/,$p' "$work/gen/sites-enabled/hotspot" | sed 1d
+	sed -n '/^server hotspot {/,$p' "$work/gen/sites-enabled/hotspot" | sed 1d |
+		awk '{ print }
+		/^\tpost-auth \{$/ { print "\t\t# RouterOS 7.15 and later drop an Access-Accept or -Reject without"
+			print "\t\t# Message-Authenticator (require-message-auth=yes-for-request-resp,"
+			print "\t\t# their default); this attribute makes FreeRADIUS sign every one."
+			print "\t\tupdate reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}\n" }
+		/^\t\tPost-Auth-Type REJECT \{$/ {
+			print "\t\t\tupdate reply {\n\t\t\t\t&Message-Authenticator := 0x00\n\t\t\t}" }'
 } >"$work/site"
+[[ $(grep -c 'Message-Authenticator := 0x00' "$work/site") == 2 ]] ||
+	die "radiusd-module/raddb/sites-available/hotspot has no post-auth section as expected"
 
 {
 	header "Routers as RADIUS clients of the hotspot server."
@@ -173,11 +182,13 @@ else
 fi
 
 sum_of() { sha256sum "$1" | cut -d' ' -f1; }
-last_sum() { [[ -f $sums ]] && sed -n "s|^\([0-9a-f]*\)  $1\$|\1|p" "$sums" | tail -n1 || true; }
+last_sum() {
+	if [[ -f $sums ]]; then sed -n "s|^\([0-9a-f]*\)  $1\$|\1|p" "$sums" | tail -n1; fi
+}
 record_sum() { # record_sum NAME FILE
 	local tmp
 	tmp=$(mktemp "$sums.XXXXXX")
-	{ [[ -f $sums ]] && grep -v "  $1\$" "$sums" || true; } >"$tmp"
+	if [[ -f $sums ]]; then grep -v "  $1\$" "$sums" >"$tmp" || true; fi
 	printf '%s  %s\n' "$(sum_of "$2")" "$1" >>"$tmp"
 	chmod 0640 "$tmp"
 	mv -f "$tmp" "$sums"

@@ -39,6 +39,55 @@ radius() {
 		radclient -x -t 2 -r 1 "127.0.0.1:$port" "$type" "$secret" 2>&1 || true
 }
 
+# signed FROM SECRET USER PASSWORD: sends an Access-Request signed with
+# Message-Authenticator (as RouterOS 7.15 and later do) from address FROM
+# and prints the reply's type and whether it carries a valid
+# Message-Authenticator (which those routers require by default).
+signed() {
+	python3 - "$1" "$AUTH_PORT" "$2" "$3" "$4" <<'PY'
+import hashlib, hmac, os, socket, struct, sys
+# ma.py SRC PORT SECRET USER PASSWORD: an Access-Request signed with
+# Message-Authenticator, sent from SRC; prints the reply's code and whether
+# its Message-Authenticator is present and valid.
+src, port, secret, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(), sys.argv[4].encode(), sys.argv[5].encode()
+ra = os.urandom(16)
+p = pw + b"\0" * (-len(pw) % 16)
+enc, prev = b"", ra
+for i in range(0, len(p), 16):
+    b = bytes(x ^ y for x, y in zip(p[i:i + 16], hashlib.md5(secret + prev).digest()))
+    enc += b
+    prev = b
+attrs = bytes([1, 2 + len(user)]) + user + bytes([2, 2 + len(enc)]) + enc
+attrs += bytes([31, 19]) + b"AA:00:00:00:01:09"
+attrs_ma = attrs + bytes([80, 18]) + b"\0" * 16
+hdr = struct.pack("!BBH", 1, 7, 20 + len(attrs_ma)) + ra
+ma = hmac.new(secret, hdr + attrs_ma, hashlib.md5).digest()
+pkt = hdr + attrs + bytes([80, 18]) + ma
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(3)
+s.sendto(pkt, ("127.0.0.1", port))
+try:
+    r = s.recv(4096)
+except socket.timeout:
+    print("no reply")
+    sys.exit(0)
+code = {2: "Access-Accept", 3: "Access-Reject"}.get(r[0], str(r[0]))
+off, found = 20, None
+while off + 2 <= len(r):
+    t, l = r[off], r[off + 1]
+    if t == 80 and l == 18:
+        found = off
+    off += max(l, 2)
+if found is None:
+    print(code, "without Message-Authenticator")
+    sys.exit(0)
+z = r[:4] + ra + r[20:found + 2] + b"\0" * 16 + r[found + 18:]
+ok = hmac.compare_digest(hmac.new(secret, z, hashlib.md5).digest(), r[found + 2:found + 18])
+print(code, "with a valid Message-Authenticator" if ok else "with a wrong Message-Authenticator")
+PY
+}
+
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 attrs_of() { stat -c '%a %U:%G' "$@" | sort -u | tr '\n' ';'; }
 
@@ -60,7 +109,7 @@ chmod 0755 "$HS_SUITE_DIR" "$STAGE"
 dict_before=$(sum "$RADDB/dictionary")
 
 t_ok "migrations apply" hs_new_db "$DB"
-t_ok "fixtures: a tenant, a router at 127.0.0.2, two vouchers" own "
+t_ok "fixtures: a tenant, a router at 127.0.0.2, three vouchers" own "
 INSERT INTO tenants (id, name, slug, time_zone, currency)
   VALUES ('$TA', 'Tenant A', 'tenant-a', 'Africa/Kampala', 'UGX');
 INSERT INTO profiles (id, tenant_id, name, currency) VALUES ('$PA', '$TA', 'P', 'UGX');
@@ -68,7 +117,8 @@ INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret)
   VALUES ('$R2', '$TA', 'r2', '127.0.0.2', 'secret-r2');
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, validity_seconds, data_limit_bytes)
   VALUES ('$TA', 'INST1', 'pw-inst1', '$PA', 'UGX', 3600, 5000000),
-         ('$TA', 'INST2', 'pw-inst2', '$PA', 'UGX', 3600, NULL);"
+         ('$TA', 'INST2', 'pw-inst2', '$PA', 'UGX', 3600, NULL),
+         ('$TA', 'INST3', 'pw-inst3', '$PA', 'UGX', 3600, NULL);"
 
 # The settings file: hotspotd's .env syntax; keys that are not the
 # module's are ignored, the password holds a quote and a blank.
@@ -130,7 +180,7 @@ hs_wait_udp "$AUTH_PORT" 15
 t_ok "freeradius (threaded) listens on the configured port" port_in_use "$AUTH_PORT" udp
 pid=$(pgrep -f -- "-d $RADDB\$" | head -n1)
 t_is "$(ps -o user= -p "${pid:-0}" | tr -d ' ')" freerad "  running as freerad, as the stock configuration says"
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	grep -q "routers known as RADIUS clients" "$HS_SUITE_DIR/radiusd.log" && break
 	sleep 0.1
 done
@@ -144,7 +194,11 @@ out=$(radius auth 127.0.0.2 secret-r2 <<<'User-Name = "INST2", CHAP-Password = "
 t_like "$out" "Received Access-Accept" "CHAP: accepted"
 out=$(radius auth 127.0.0.2 secret-r2 <<<'User-Name = "INST1", User-Password = "wrong", Calling-Station-Id = "AA:00:00:00:01:03"')
 t_like "$out" "Received Access-Reject" "a wrong password is rejected"
-t_like "$out" "Reply-Message = \"Invalid voucher code or password\"" "  with its message (the dictionary is loaded)"
+t_like "$out" "Reply-Message = \"Invalid voucher code or password\"" "  with its message"
+t_is "$(signed 127.0.0.2 secret-r2 INST3 pw-inst3)" "Access-Accept with a valid Message-Authenticator" \
+	"a signed request is accepted, the Access-Accept signed"
+t_is "$(signed 127.0.0.2 secret-r2 INST3 wrong)" "Access-Reject with a valid Message-Authenticator" \
+	"a signed request with a wrong password is rejected, the Access-Reject signed"
 out=$(radius acct 127.0.0.2 secret-r2 <<<'User-Name = "INST1", Acct-Status-Type = Start, Acct-Session-Id = "inst-1", NAS-IP-Address = 127.0.0.2, Calling-Station-Id = "AA:00:00:00:01:01", Framed-IP-Address = 10.5.50.2')
 t_like "$out" "Received Accounting-Response" "an Accounting-Request is stored and answered"
 t_is "$(own "SELECT count(*) FROM radius_sessions s JOIN vouchers v ON v.id = s.voucher_id WHERE v.code = 'INST1'")" 1 \
