@@ -69,6 +69,21 @@ keys=(DB_HOST DB_PORT DB_DATABASE DB_RADIUS_USERNAME DB_RADIUS_PASSWORD DB_CONNE
 	RADIUS_INTERIM_INTERVAL RADIUS_CLIENTS_REFRESH RADIUS_CLIENT_LIFETIME RADIUS_LISTEN
 	RADIUS_AUTH_PORT RADIUS_ACCT_PORT)
 declare -A setting=()
+# unescape TEXT: a double-quoted value's \", \\ and \n, as hotspotd reads
+# them; any other backslash stays as it is.
+unescape() {
+	local in=$1 out= i c
+	for ((i = 0; i < ${#in}; i++)); do
+		c=${in:i:1}
+		if [[ $c == \\ && ${in:i+1:1} == [\"\\n] ]]; then
+			i=$((i + 1))
+			c=${in:i:1}
+			[[ $c != n ]] || c=$'\n'
+		fi
+		out+=$c
+	done
+	printf '%s' "$out"
+}
 if [[ -n ${RADIUS_ENV:-} ]]; then
 	[[ -r $RADIUS_ENV ]] || die "RADIUS_ENV: cannot read '$RADIUS_ENV'"
 	while IFS= read -r line || [[ -n $line ]]; do
@@ -80,13 +95,12 @@ if [[ -n ${RADIUS_ENV:-} ]]; then
 		if [[ $v =~ ^\'([^\']*)\'[[:space:]]*(#.*)?$ ]]; then
 			v=${BASH_REMATCH[1]}
 		elif [[ $v =~ ^\"((\\.|[^\"\\])*)\"[[:space:]]*(#.*)?$ ]]; then
-			v=${BASH_REMATCH[1]}
-			v=${v//\\\"/\"} v=${v//\\n/$'\n'} v=${v//\\\\/\\}
+			v=$(unescape "${BASH_REMATCH[1]}")
 		else
 			v=${v%%[[:space:]]#*}
 			v=${v%"${v##*[![:space:]]}"}
 		fi
-		[[ -n $v ]] && setting[$k]=$v
+		if [[ -n $v ]]; then setting[$k]=$v; fi
 	done <"$RADIUS_ENV"
 fi
 declare -a genenv=()
