@@ -72,7 +72,7 @@ declare -A setting=()
 # unescape TEXT: a double-quoted value's \", \\ and \n, as hotspotd reads
 # them; any other backslash stays as it is.
 unescape() {
-	local in=$1 out= i c
+	local in=$1 out='' i c
 	for ((i = 0; i < ${#in}; i++)); do
 		c=${in:i:1}
 		if [[ $c == \\ && ${in:i+1:1} == [\"\\n] ]]; then
@@ -111,8 +111,6 @@ for k in "${keys[@]}"; do
 		genenv+=("$k=${setting[$k]}")
 	fi
 done
-password_set=0
-for kv in "${genenv[@]}"; do [[ $kv == DB_RADIUS_PASSWORD=* ]] && password_set=1; done
 
 # gen-raddb.sh renders the templates and checks every value; its client
 # secret and paths belong to the throw-away directory.
@@ -259,8 +257,8 @@ if [[ $enable == 1 ]]; then
 		kind=${f%%:*} name=${f#*:}
 		link=$raddb/$kind-enabled/$name
 		mkdir -p "$raddb/$kind-enabled"
-		if [[ -e $link && ! -L $link ]]; then
-			note "$raddb/$kind-enabled/$name is a file of its own: left as it is"
+		if [[ (-e $link || -L $link) && $(readlink "$link") != "../$kind-available/$name" ]]; then
+			note "$raddb/$kind-enabled/$name is one of your own: left as it is"
 			continue
 		fi
 		ln -sfn "../$kind-available/$name" "$link"
@@ -273,4 +271,6 @@ if [[ $enable == 1 ]]; then
 else
 	note "not enabled (RADDB_ENABLE=1 links them into mods-enabled/ and sites-enabled/)"
 fi
-((password_set)) || note "set the database password in $raddb/mods-available/hotspot (it is CHANGE-ME)"
+if grep -qF "password = 'CHANGE-ME'" "$raddb/mods-available/hotspot"; then
+	note "set the database password in $raddb/mods-available/hotspot (it is CHANGE-ME)"
+fi

@@ -155,6 +155,7 @@ t_ok "  the password too" grep -qF "password = '$HS_PW_RADIUS'" "$RADDB/mods-ava
 t_ok "the spool is under \${localstatedir}" grep -qF \
 	'spool_file = "${localstatedir}/spool/hotspot-aaa/hotspot-accounting.spool"' \
 	"$RADDB/mods-available/hotspot"
+t_fail "  no word of a placeholder password" grep -q CHANGE-ME "$HS_SUITE_DIR/install.log"
 t_ok "the routers are the hotspot server's own dynamic clients" grep -q \
 	"dynamic_clients = hotspot_dynamic_clients" "$RADDB/sites-available/hotspot"
 t_is "$(grep -c '^\$INCLUDE dictionary.hotspot$' "$RADDB/dictionary")" 1 \
@@ -249,6 +250,7 @@ t_like "$(cat "$HS_SUITE_DIR/install.log")" "RADIUS_ACCT_PORT: '70000' is not a 
 STAGE2=$HS_SUITE_DIR/root2
 mkdir -p "$STAGE2/etc/freeradius"
 cp -a "$STOCK" "$STAGE2/etc/freeradius/"
+echo "# the operator's own" >"$STAGE2/etc/freeradius/3.0/mods-enabled/hotspot"
 t_ok "make install without a settings file succeeds" \
 	bash -c "make -s -C '$HS_ROOT' install DESTDIR='$STAGE2' RADDB=/etc/freeradius/3.0 RADDB_ENABLE=1 \
 	>'$HS_SUITE_DIR/install2.log' 2>&1"
@@ -257,7 +259,10 @@ t_like "$log2" "sites-enabled/default listens on 1812/1813 too" \
 	"  it warns that the stock default server takes the same ports"
 t_like "$log2" "set the database password in .*/mods-available/hotspot \\(it is CHANGE-ME\\)" \
 	"  and that the password is a placeholder"
-t_ok "  which is in the file" grep -qF "password = 'CHANGE-ME'" \
+t_like "$log2" "mods-enabled/hotspot is one of your own: left as it is" \
+	"  an operator's own file where a link would go is left alone"
+t_is "$(cat "$STAGE2/etc/freeradius/3.0/mods-enabled/hotspot")" "# the operator's own" "  unchanged"
+t_ok "  the placeholder is in the file" grep -qF "password = 'CHANGE-ME'" \
 	"$STAGE2/etc/freeradius/3.0/mods-available/hotspot"
 t_ok "  the servers listen on every address, 1812 and 1813" bash -c "grep -qF 'ipaddr = *' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot' &&
 	grep -qE 'port = 1812\$' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot' &&
