@@ -5,7 +5,8 @@
 #   make test       lint, unit tests (ASan/UBSan), integration suites; "N passed, N failed"
 #   make test SUITE=name   one suite (its file name without extension)
 #   make lint       clang-format check + cppcheck
-#   make install    hotspotd, rlm_hotspot.so, dictionary, migrations (PREFIX, DESTDIR)
+#   make install    hotspotd, rlm_hotspot.so, dictionary, migrations (PREFIX, DESTDIR),
+#                   and the FreeRADIUS configuration (RADDB, RADDB_ENABLE=1, RADIUS_ENV)
 #   make sim        the RouterOS simulator on 127.0.0.1 (routeros/README.md)
 #
 # Each folder adds its targets through its own fragment (*.mk), included below.
@@ -73,12 +74,19 @@ lint: $(DEPS_STAMP)
 	bash scripts/lint.sh $(sort $(LINT_SOURCES))
 
 PREFIX ?= /usr/local
+# The FreeRADIUS configuration goes into an existing raddb (docs/freeradius.md):
+# RADDB_ENABLE=1 also links it into mods-enabled/ and sites-enabled/;
+# RADIUS_ENV names a KEY=VALUE file with the database settings.
+RADDB ?= /etc/freeradius/3.0
+RADDB_ENABLE ?= 0
 install: all
 	install -D -m 0755 $(BUILD)/hotspotd $(DESTDIR)$(PREFIX)/bin/hotspotd
 	install -D -m 0644 $(BUILD)/rlm_hotspot.so $(DESTDIR)$(FR_LIBDIR)/rlm_hotspot.so
 	install -D -m 0644 dictionary/dictionary.hotspot $(DESTDIR)$(PREFIX)/share/hotspot-aaa/dictionary.hotspot
 	install -d $(DESTDIR)$(PREFIX)/share/hotspot-aaa/migrations
 	install -m 0644 sql/migrations/*.sql $(DESTDIR)$(PREFIX)/share/hotspot-aaa/migrations/
+	DESTDIR='$(DESTDIR)' RADDB='$(RADDB)' RADDB_ENABLE='$(RADDB_ENABLE)' \
+		RADIUS_ENV='$(RADIUS_ENV)' HS_MODULE_DIR='$(BUILD)' bash scripts/install-raddb.sh
 
 clean:
 	rm -rf $(BUILD)

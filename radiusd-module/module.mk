@@ -20,7 +20,7 @@ RLM_LDLIBS       := -lfreeradius-server -lfreeradius-radius -ltalloc -lpq -lpthr
 
 ALL_TARGETS  += $(RLM_HOTSPOT)
 TEST_SUITES  += tests/integration/radius_config.sh tests/integration/radius_auth.sh \
-                tests/integration/radius_acct.sh
+                tests/integration/radius_acct.sh tests/integration/radius_install.sh
 LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
 
 # Unit tests of the pure logic (hs_logic.c builds without FreeRADIUS),
