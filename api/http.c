@@ -328,9 +328,13 @@ static struct MHD_Response *response_make(api_req *req)
 	struct api_stream *sm = req->stream;
 
 	if (sm) {
-		req->stream = NULL; /* MHD owns it from here, and frees it through stream_free */
-		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, API_STREAM_BLOCK,
-							 stream_read, sm, stream_free);
+		struct MHD_Response *resp = MHD_create_response_from_callback(
+			MHD_SIZE_UNKNOWN, API_STREAM_BLOCK, stream_read, sm, stream_free);
+
+		/* MHD owns the stream once the response exists; else it is freed here. */
+		if (resp)
+			req->stream = NULL;
+		return resp;
 	}
 	if (!req->reply) {
 		req->status = 500;
