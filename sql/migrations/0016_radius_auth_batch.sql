@@ -179,12 +179,15 @@ BEGIN
                            count(*) FILTER (WHERE s.last_update_at < v_now - make_interval(secs => 3 * v_interim)) AS stale
                       FROM radius_sessions s
                      WHERE s.voucher_id = vc.id AND s.stopped_at IS NULL) ss ON true
+              -- The expiry as a FILTER, not in WHERE: a generic plan cannot
+              -- tell how many reservations are live and would scan the
+              -- expiry index for all of them; a voucher has a handful.
               LEFT JOIN LATERAL (
-                    SELECT count(*) AS busy
+                    SELECT count(*) FILTER (WHERE rv.expires_at > v_now
+                                              AND NOT (i.mac IS NOT NULL AND rv.router_id = dv.id
+                                                       AND rv.calling_station_id = i.mac)) AS busy
                       FROM reservations rv
-                     WHERE rv.voucher_id = vc.id AND rv.expires_at > v_now
-                       AND NOT (i.mac IS NOT NULL AND rv.router_id = dv.id
-                                AND rv.calling_station_id = i.mac)) rr ON true
+                     WHERE rv.voucher_id = vc.id) rr ON true
           ) AS x
       ) AS d;
 

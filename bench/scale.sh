@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Database cost per request against the number of vouchers: PostgreSQL CPU
+# per Access-Request (hs_radius_authorize_batch, batches of 16 as the
+# module sends them under load) and per Interim-Update (hs_radius_accounting,
+# batches of 16), first with SMALL vouchers, then with the same database
+# padded to LARGE vouchers (generated in SQL, each with one closed session),
+# rounds alternating between a small and a large copy so that the machine's
+# noise hits both. The FreeRADIUS side does not look at the voucher tables,
+# so the database is where a cost that grows with them would show.
+#
+#   bash bench/scale.sh [--small 10000] [--large 10000000] [--seconds 20] [--rounds 3]
+#
+# Runs as root (the cluster runs as postgres) on 127.0.0.1, port
+# HS_SCALE_PG_PORT (29240), in a /tmp directory removed at the end.
+# Report: build/bench/scale-report.txt. Exit 0, or 1 when the run failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/scripts/pglib.sh"
+
+SMALL=10000 LARGE=10000000 SECONDS_PER=20 ROUNDS=3
+while [ $# -gt 0 ]; do
+	case $1 in
+	--small) SMALL=$2; shift 2 ;;
+	--large) LARGE=$2; shift 2 ;;
+	--seconds) SECONDS_PER=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; shift 2 ;;
+	*) echo "usage: bench/scale.sh [--small N] [--large N] [--seconds S] [--rounds R]" >&2; exit 2 ;;
+	esac
+done
+
+PORT=${HS_SCALE_PG_PORT:-29240}
+DIR=$(mktemp -d /tmp/hsscale.XXXXXX)
+REPORT=$ROOT/build/bench/scale-report.txt
+mkdir -p "$(dirname "$REPORT")"
+export HS_PW_OWNER=$(pg_random_secret) HS_PW_API=$(pg_random_secret) \
+	HS_PW_RADIUS=$(pg_random_secret) HS_PW_WORKER=$(pg_random_secret)
+chmod 0755 "$DIR"
+
+cleanup() {
+	[ -n "${HS_SCALE_KEEP:-}" ] && return 0
+	pg_stop "$DIR/pg" || true
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+log() { printf '[scale %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+owner() { PGPASSWORD=$HS_PW_OWNER psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U hs_owner "$@"; }
+
+# make_db NAME COUNT: migrations, one tenant and router, COUNT vouchers of
+# which the first 10,000 are the load's (activated, one open session each)
+# and the rest padding with one closed session each.
+make_db() {
+	local db=$1 n=$2 f
+	pg_create_db "$DIR/pg" "$PORT" "$db" >/dev/null
+	for f in "$ROOT"/sql/migrations/*.sql; do
+		owner -d "$db" -f "$f" >/dev/null
+	done
+	owner -d "$db" -v n="$n" <<'SQL'
+BEGIN;
+INSERT INTO tenants (id, name, slug, time_zone, currency)
+VALUES ('c0000000-0000-4000-8000-000000000001', 'Scale', 'scale', 'Africa/Kampala', 'UGX');
+INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret)
+VALUES ('c0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000001', 'r1',
+        '127.0.0.1', 'scale-secret');
+INSERT INTO profiles (id, tenant_id, name, data_limit_bytes, validity_seconds, shared_users,
+                      price_minor, currency)
+VALUES ('c0000000-0000-4000-8000-000000000003', 'c0000000-0000-4000-8000-000000000001', '1GB',
+        1073741824, 86400, 2, 5000, 'UGX');
+INSERT INTO vouchers (tenant_id, code, password, profile_id, data_limit_bytes, validity_seconds,
+                      shared_users, currency, price_minor, activated_at, expires_at,
+                      used_bytes, used_seconds)
+SELECT 'c0000000-0000-4000-8000-000000000001',
+       CASE WHEN g <= 10000 THEN 'L' || g ELSE 'P' || g END, 'pw' || g,
+       'c0000000-0000-4000-8000-000000000003', 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
+       now() - interval '1 hour', now() + interval '300 days', g % 100000, g % 600
+  FROM generate_series(1, :n) g;
+INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
+                             acct_session_id, nas_ip, started_at, last_update_at, stopped_at,
+                             input_octets, output_octets, session_time)
+SELECT v.tenant_id, v.id, 'c0000000-0000-4000-8000-000000000002', v.code, 'u-' || v.code,
+       's-' || v.code, '127.0.0.1', now() - interval '2 days', now() - interval '2 days',
+       CASE WHEN v.code LIKE 'P%' THEN now() - interval '2 days' END, 0, 0, 0
+  FROM vouchers v;
+COMMIT;
+VACUUM ANALYZE;
+SQL
+}
+
+# The loads: 16 requests per call, codes drawn at random among the
+# load's 10,000; an interim's counters only grow (from the clock).
+write_scripts() {
+	local k auth_u="" auth_p="" mac="" acct_u=""
+	for k in $(seq 0 15); do
+		auth_u+="${auth_u:+, }'L' || (:n + $k)"
+		auth_p+="${auth_p:+, }'pw' || (:n + $k)"
+		mac+="${mac:+, }'02:00:00:00:' || lpad(to_hex((:n + $k) / 256), 2, '0') || ':' || lpad(to_hex((:n + $k) % 256), 2, '0')"
+		acct_u+="${acct_u:+, }'u-L' || (:n + $k)"
+	done
+	cat >"$DIR/auth.sql" <<EOF
+\\set n random(1, 9984)
+SELECT count(*) FROM hs_radius_authorize_batch(array_fill('127.0.0.1'::inet, ARRAY[16]),
+  ARRAY[$auth_u], ARRAY[$auth_p], array_fill(NULL::int, ARRAY[16]),
+  array_fill(NULL::bytea, ARRAY[16]), array_fill(NULL::bytea, ARRAY[16]), ARRAY[$mac], 300);
+EOF
+	cat >"$DIR/interim.sql" <<EOF
+\\set n random(1, 9984)
+SELECT count(*) FROM hs_radius_accounting(array_fill('127.0.0.1'::inet, ARRAY[16]),
+  array_fill(3, ARRAY[16]), ARRAY[$acct_u], ARRAY[$acct_u], ARRAY[$auth_u],
+  array_fill(NULL::text, ARRAY[16]), array_fill(NULL::inet, ARRAY[16]),
+  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[16]),
+  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[16]),
+  array_fill((extract(epoch FROM clock_timestamp()))::bigint - 1700000000, ARRAY[16]),
+  array_fill(NULL::text, ARRAY[16]), array_fill(now(), ARRAY[16]));
+EOF
+	sed -i 's/(:n + \([0-9]*\))/(:n::int + \1)/g' "$DIR/auth.sql" "$DIR/interim.sql"
+}
+
+# Clock ticks of the cluster: postmaster, its children, the reaped ones.
+pg_ticks() {
+	local pm t p a b c d
+	pm=$(head -1 "$DIR/pg/data/postmaster.pid")
+	read -r a b c d < <(awk '{print $14, $15, $16, $17}' "/proc/$pm/stat")
+	t=$((a + b + c + d))
+	for p in $(pgrep -P "$pm"); do
+		read -r a b < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo "0 0")
+		t=$((t + a + b))
+	done
+	echo "$t"
+}
+
+# run DB SCRIPT: PostgreSQL CPU in µs per request (16 per call) over one round.
+run() {
+	local db=$1 script=$2 t0 t1 out calls hz
+	hz=$(getconf CLK_TCK)
+	t0=$(pg_ticks)
+	out=$(PGPASSWORD=$HS_PW_RADIUS pgbench -n -M prepared -h 127.0.0.1 -p "$PORT" -U hs_radius \
+		-c 2 -j 2 -T "$SECONDS_PER" -f "$DIR/$script" "$db" 2>&1)
+	t1=$(pg_ticks)
+	[ -z "${HS_SCALE_DEBUG:-}" ] || echo "$out" >&2
+	calls=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' <<<"$out")
+	[ -n "$calls" ] && [ "$calls" -gt 0 ] || { echo "$out" >&2; return 1; }
+	awk -v d=$((t1 - t0)) -v hz="$hz" -v c="$calls" 'BEGIN { printf "%.1f", d / hz * 1e6 / (c * 16) }'
+}
+
+log "cluster on 127.0.0.1:$PORT in $DIR"
+pg_init "$DIR/pg" >/dev/null
+pg_start "$DIR/pg" "$PORT"
+pg_roles "$DIR/pg" "$PORT" >/dev/null
+log "database scale_small: $SMALL vouchers"
+make_db scale_small "$SMALL"
+log "database scale_large: $LARGE vouchers (generated in SQL; minutes for millions)"
+make_db scale_large "$LARGE"
+write_scripts
+# The load's open sessions as heard from just now, so none counts as stale
+# (a stale one sends its voucher down the durable path once).
+for db in scale_small scale_large; do
+	owner -d "$db" -c "UPDATE radius_sessions SET last_update_at = now() WHERE stopped_at IS NULL" \
+		-c "VACUUM ANALYZE radius_sessions" >/dev/null
+done
+
+declare -A sum
+for r in $(seq 1 "$ROUNDS"); do
+	for w in auth interim; do
+		for db in scale_small scale_large; do
+			v=$(run "$db" "$w.sql")
+			log "round $r $w $db: $v µs/request"
+			sum[$w.$db]=$(awk -v a="${sum[$w.$db]:-0}" -v b="$v" 'BEGIN { print a + b }')
+		done
+	done
+done
+
+{
+	echo "# bench/scale.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# PostgreSQL CPU per request, batches of 16, mean of $ROUNDS rounds of ${SECONDS_PER} s"
+	echo
+	echo "| request | $SMALL vouchers | $LARGE vouchers | ratio | target |"
+	echo "|---|---|---|---|---|"
+	for w in auth interim; do
+		awk -v w="$w" -v a="${sum[$w.scale_small]}" -v b="${sum[$w.scale_large]}" -v r="$ROUNDS" \
+			'BEGIN { printf "| %s | %.1f µs | %.1f µs | %.2f× | ≤ 1.2× |\n", w == "auth" ? "Access-Request" : "Interim-Update", a / r, b / r, b / a }'
+	done
+} | tee "$REPORT"
