@@ -231,7 +231,8 @@ static const char *password_weakness(const char *pw, const char *email)
 	}
 	if (distinct < 5)
 		return "the password must have at least 5 different characters";
-	if (strcasecmp(pw, email) == 0 || strncasecmp(pw, email, strcspn(email, "@")) == 0)
+	if (strcasecmp(pw, email) == 0 ||
+	    (strlen(pw) == strcspn(email, "@") && strncasecmp(pw, email, strlen(pw)) == 0))
 		return "the password must not be the e-mail address";
 	return NULL;
 }

@@ -62,7 +62,7 @@ static const char token_insert_sql[] =
 static const char login_done_sql[] =
 	"WITH u AS (UPDATE admins SET last_login_at = now() WHERE id = $1::uuid RETURNING id),"
 	" c AS (SELECT hs_login_succeeded($2))"
-	" SELECT " WHO_JSON "::text, (SELECT count(*) FROM c)"
+	" SELECT json_build_array(" WHO_JSON ")::text, (SELECT count(*) FROM c)"
 	" FROM admins a JOIN tenants t ON t.id = a.tenant_id WHERE a.id = $1::uuid";
 
 /* ---- helpers --------------------------------------------------------------- */

@@ -109,17 +109,19 @@ AS $$
     DELETE FROM login_failures WHERE key = 'account:' || lower(left(p_email, 254))
 $$;
 
--- Whether P_TENANT (a slug or an id as text) names an active tenant.
+-- The active tenant P_TENANT names (its slug, or its id as text), or NULL.
+-- PL/pgSQL so that the uuid cast only ever sees text of a UUID's shape.
 CREATE FUNCTION hs_tenant_ref(p_tenant text)
     RETURNS uuid
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path = public, pg_temp
 AS $$
-    SELECT id FROM tenants
-     WHERE is_active
-       AND (slug = p_tenant
-            OR (p_tenant ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                AND id = p_tenant::uuid))
+BEGIN
+    IF p_tenant ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN (SELECT id FROM tenants WHERE id = p_tenant::uuid AND is_active);
+    END IF;
+    RETURN (SELECT id FROM tenants WHERE slug = p_tenant AND is_active);
+END
 $$;
 
 -- Finds the account for a password login. P_TENANT (slug or id) picks the
