@@ -139,16 +139,25 @@ static bool list_args(api_req *req, audit_query *q)
 	return true;
 }
 
-/* Answers a failed list: 422 when PostgreSQL refused a time, else 503/500. */
-static void reply_list_failure(api_req *req, PGconn *conn, const PGresult *res)
+/*
+ * Answers a failed list: 422 when PostgreSQL refused a time (naming the
+ * times given: it does not say which), else 503 or 500.
+ */
+static void reply_list_failure(api_req *req, const audit_query *q, PGconn *conn,
+			       const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	hs_db_result r = hs_db_classify(conn, res);
 	char err[256];
 
 	if (state && strncmp(state, "22", 2) == 0) {
-		api_reply_invalid(req, "validation failed",
-				  json_pack("{s:[s]}", "from", "must be a valid date and time"));
+		json_t *errors = json_object();
+
+		if (*q->from)
+			api_error_add(errors, "from", "must be a valid date and time");
+		if (*q->to)
+			api_error_add(errors, "to", "must be a valid date and time");
+		api_reply_invalid(req, "validation failed", errors);
 		return;
 	}
 	hs_db_errmsg(conn, res, err, sizeof err);
@@ -182,7 +191,7 @@ static void audit_list(api_req *req)
 		return;
 	res = PQexecParams(conn, list_sql, 7, NULL, params, NULL, NULL, 0);
 	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_list_failure(req, conn, res);
+		reply_list_failure(req, &q, conn, res);
 		goto out;
 	}
 	items = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
