@@ -261,7 +261,8 @@ out:
 
 static const char admin_sql[] =
 	"WITH a AS (INSERT INTO admins (tenant_id, email, name, password_hash, role)"
-	" SELECT t.id, lower($2), $3, $4, $5 FROM tenants t WHERE t.slug = $1 RETURNING id, tenant_id),"
+	" SELECT t.id, lower($2), $3, $4, $5 FROM tenants t WHERE t.slug = $1 RETURNING id, "
+	"tenant_id),"
 	" l AS (INSERT INTO audit_log (tenant_id, action, object_type, object_id, details)"
 	" SELECT tenant_id, 'admin.create', 'admin', id::text, '{\"via\":\"cli\"}' FROM a)"
 	" SELECT id FROM a";
@@ -394,7 +395,8 @@ static const char token_admin_sql[] = "SELECT admin_id, tenant_id, admin_role"
 static const char token_sql[] =
 	"WITH k AS (INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities,"
 	" expires_at) VALUES ($1::uuid, $2::uuid, $3, $4,"
-	" ARRAY(SELECT json_array_elements_text($5::json)), now() + make_interval(hours => $6::int))"
+	" ARRAY(SELECT json_array_elements_text($5::json)), now() + make_interval(hours => "
+	"$6::int))"
 	" RETURNING id, tenant_id, expires_at),"
 	" l AS (INSERT INTO audit_log (tenant_id, action, object_type, object_id, details)"
 	" SELECT tenant_id, 'token.create', 'token', id::text, '{\"via\":\"cli\"}' FROM k)"
@@ -692,7 +694,8 @@ static int health(const hs_config *cfg, int argc, char **argv)
 }
 
 static const api_command commands[] = {
-	{"tenant", "create", "tenant create --name NAME --slug SLUG [--timezone TZ] [--currency CUR]",
+	{"tenant", "create",
+	 "tenant create --name NAME --slug SLUG [--timezone TZ] [--currency CUR]",
 	 "create a tenant (an operator); prints its id",
 	 "  --name NAME       the tenant's name (1-200 characters)\n"
 	 "  --slug SLUG       its short name: a-z, 0-9 and -, 1-63 characters\n"

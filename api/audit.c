@@ -103,8 +103,8 @@ static const char *time_arg(const api_req *req, const char *key, json_t *errors)
 	if (!s || *s == '\0')
 		return "";
 	n = strlen(s);
-	if (n < 10 || n > AUDIT_TIME_MAX || strspn(s, "0123456789-:.TZ+ ") != n ||
-	    s[4] != '-' || s[7] != '-') {
+	if (n < 10 || n > AUDIT_TIME_MAX || strspn(s, "0123456789-:.TZ+ ") != n || s[4] != '-' ||
+	    s[7] != '-') {
 		api_error_add(errors, key, "must be an ISO 8601 date or date and time");
 		return "";
 	}
@@ -130,7 +130,8 @@ static bool list_args(api_req *req, audit_query *q)
 	q->from = time_arg(req, "from", errors);
 	q->to = time_arg(req, "to", errors);
 	q->page = api_query_int(req, "page", 1, AUDIT_PAGE_MAX, errors);
-	q->per_page = api_query_int(req, "per_page", AUDIT_PER_PAGE_DEF, AUDIT_PER_PAGE_MAX, errors);
+	q->per_page =
+		api_query_int(req, "per_page", AUDIT_PER_PAGE_DEF, AUDIT_PER_PAGE_MAX, errors);
 	if (json_object_size(errors)) {
 		api_reply_invalid(req, "validation failed", errors);
 		return false;

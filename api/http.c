@@ -404,8 +404,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *st, const
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	for (const struct api_header *h = req->headers; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
-	cors_headers(resp, req, req->status == 204 && strcmp(req->method, "OPTIONS") == 0 ? allow
-											   : NULL);
+	cors_headers(resp, req,
+		     req->status == 204 && strcmp(req->method, "OPTIONS") == 0 ? allow : NULL);
 	rc = MHD_queue_response(c, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	st->answered = true;

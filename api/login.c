@@ -482,9 +482,9 @@ static void auth_me(api_req *req)
 	self_read(req, me_sql, "me");
 }
 
-static const char tokens_sql[] = "SELECT coalesce(json_agg(" TOKEN_JSON
-				 " ORDER BY k.created_at DESC, k.id), '[]')::text"
-				 " FROM api_tokens k WHERE k.admin_id = $2::uuid";
+static const char tokens_sql[] =
+	"SELECT coalesce(json_agg(" TOKEN_JSON " ORDER BY k.created_at DESC, k.id), '[]')::text"
+	" FROM api_tokens k WHERE k.admin_id = $2::uuid";
 
 static void tokens_list(api_req *req)
 {
@@ -543,7 +543,8 @@ static bool token_validate(api_req *req, const json_t *body, token_input *in)
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > TOKEN_DAYS_MAX)
-			api_error_add(errors, "expires_in_days", "must be an integer from 1 to 3650");
+			api_error_add(errors, "expires_in_days",
+				      "must be an integer from 1 to 3650");
 		else
 			in->hours = (int)json_integer_value(v) * 24;
 	}
