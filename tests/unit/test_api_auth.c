@@ -168,11 +168,11 @@ static void test_role_abilities_known(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
-		json_t *list = api_role_abilities(roles[i]), *v;
-		size_t j;
+		json_t *list = api_role_abilities(roles[i]);
 
 		assert_true(json_array_size(list) > 0);
-		json_array_foreach(list, j, v) assert_true(api_ability_known(json_string_value(v)));
+		for (size_t j = 0; j < json_array_size(list); j++)
+			assert_true(api_ability_known(json_string_value(json_array_get(list, j))));
 		json_decref(list);
 	}
 }
