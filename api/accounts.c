@@ -3,6 +3,7 @@
  *
  *   hotspotd tenant create --name N --slug S [--timezone TZ] [--currency CUR]
  *   hotspotd admin create --tenant SLUG --email E [--name N] [--role ROLE]
+ *   hotspotd admin add-tenant --email E [--home SLUG] --tenant SLUG [--role ROLE]
  *   hotspotd token create --email E [--tenant SLUG] --name N [--abilities a,b] [--days D]
  *   hotspotd token revoke ID
  *   hotspotd health [--url URL]
@@ -276,8 +277,7 @@ static int admin_check(const cli_opt *o)
 		fprintf(stderr, "hotspotd admin create: --email must be an e-mail address\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(role, "owner") && strcmp(role, "admin") && strcmp(role, "operator") &&
-	    strcmp(role, "viewer")) {
+	if (!api_role_known(role)) {
 		fprintf(stderr,
 			"hotspotd admin create: --role must be owner, admin, operator or viewer\n");
 		return EXIT_USAGE;
@@ -336,6 +336,71 @@ static int admin_create(const hs_config *cfg, int argc, char **argv)
 out:
 	explicit_bzero(pw, sizeof pw);
 	explicit_bzero(hash, sizeof hash);
+	PQclear(res);
+	if (conn)
+		PQfinish(conn);
+	return rc;
+}
+
+/* ---- admin add-tenant ---------------------------------------------------------------- */
+
+/*
+ * $1 email, $2 the admin's own tenant ('' when the address is in one
+ * tenant only), $3 the tenant to add, $4 the role there.  Returns whether
+ * the admin and the tenant were found, and whether the membership is new.
+ */
+static const char member_sql[] =
+	"WITH a AS (SELECT admin_id, tenant_id AS home FROM hs_admin_login_find(nullif($2, ''), "
+	"$1)),"
+	" t AS (SELECT id FROM tenants WHERE slug = $3),"
+	" m AS (INSERT INTO admin_tenants (admin_id, tenant_id, role)"
+	" SELECT a.admin_id, t.id, $4 FROM a, t WHERE t.id <> a.home"
+	" ON CONFLICT (admin_id, tenant_id) DO UPDATE SET role = EXCLUDED.role"
+	" RETURNING admin_id, tenant_id),"
+	" l AS (INSERT INTO audit_log (tenant_id, action, object_type, object_id, details)"
+	" SELECT tenant_id, 'admin.member', 'admin', admin_id::text,"
+	" json_build_object('via', 'cli', 'role', $4::text)::jsonb FROM m)"
+	" SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM t), (SELECT count(*) FROM m)";
+
+static int admin_add_tenant(const hs_config *cfg, int argc, char **argv)
+{
+	cli_opt o[] = {{"email", true, NULL},
+		       {"home", false, ""},
+		       {"tenant", true, NULL},
+		       {"role", false, "viewer"}};
+	const char *params[4];
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	int rc = cli_parse("admin add-tenant", argc, argv, o, API_NELEM(o), NULL, 0);
+
+	if (rc)
+		return rc;
+	if (!api_role_known(o[3].value)) {
+		fprintf(stderr, "hotspotd admin add-tenant: --role must be owner, admin, operator "
+				"or viewer\n");
+		return EXIT_USAGE;
+	}
+	rc = 1;
+	conn = owner_connect(cfg, "admin add-tenant");
+	if (!conn)
+		goto out;
+	for (int i = 0; i < 4; i++)
+		params[i] = o[i].value;
+	res = run(conn, "admin add-tenant", member_sql, 4, params);
+	if (!res)
+		goto out;
+	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0)
+		fprintf(stderr, "hotspotd admin add-tenant: no active admin %s\n", o[0].value);
+	else if (strcmp(PQgetvalue(res, 0, 1), "1") != 0)
+		fprintf(stderr, "hotspotd admin add-tenant: no tenant %s\n", o[2].value);
+	else if (strcmp(PQgetvalue(res, 0, 2), "1") != 0)
+		fprintf(stderr, "hotspotd admin add-tenant: %s is the admin's own tenant\n",
+			o[2].value);
+	else
+		rc = 0;
+	if (rc == 0)
+		printf("%s may act in %s as %s\n", o[0].value, o[2].value, o[3].value);
+out:
 	PQclear(res);
 	if (conn)
 		PQfinish(conn);
@@ -710,6 +775,15 @@ static const api_command commands[] = {
 	 "  --role ROLE       owner, admin (default), operator or viewer\n"
 	 "The password needs at least 10 characters, 5 of them different.\n",
 	 admin_create},
+	{"admin", "add-tenant",
+	 "admin add-tenant --email EMAIL [--home SLUG] --tenant SLUG [--role ROLE]",
+	 "let an admin act in another tenant too (with X-Tenant), with a role there",
+	 "  --email EMAIL     the admin\n"
+	 "  --home SLUG       the admin's own tenant (needed when the address is in several)\n"
+	 "  --tenant SLUG     the other tenant\n"
+	 "  --role ROLE       its role there: owner, admin, operator or viewer (default)\n"
+	 "Run it again to change the role.\n",
+	 admin_add_tenant},
 	{"token", "create",
 	 "token create --email EMAIL [--tenant SLUG] --name NAME [--abilities A,B] [--days D]",
 	 "create an API token for an admin and print it (shown only once)",

@@ -80,6 +80,14 @@ bool api_ability_known(const char *name)
 	return false;
 }
 
+bool api_role_known(const char *role)
+{
+	for (size_t i = 0; role && i < sizeof roles / sizeof roles[0]; i++)
+		if (strcmp(role, roles[i].name) == 0)
+			return true;
+	return false;
+}
+
 json_t *api_role_abilities(const char *role)
 {
 	unsigned bit = 0;

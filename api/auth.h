@@ -48,6 +48,9 @@ int api_auth_authorize(api_req *req, const char *ability);
 /* Whether name is one of the documented abilities, or "*". */
 bool api_ability_known(const char *name);
 
+/* Whether role is owner, admin, operator or viewer. */
+bool api_role_known(const char *role);
+
 /*
  * The default abilities of role (owner, admin, operator, viewer) as a new
  * JSON array of names (["*"] for owner); NULL for another role or when out

@@ -19,10 +19,10 @@ rc_in() { local input=$1; shift; printf '%s' "$input" | "$H" "$@" >"$out" 2>"$er
 
 # --- help ----------------------------------------------------------------------------
 t_is "$(rc --help)" 0 "hotspotd --help"
-for c in "tenant create" "admin create" "token create" "token revoke" "health"; do
+for c in "tenant create" "admin create" "admin add-tenant" "token create" "token revoke" "health"; do
 	t_like "$(cat "$out")" "  $c" "--help lists $c"
 done
-for c in "tenant create" "admin create" "token create" "token revoke" "health"; do
+for c in "tenant create" "admin create" "admin add-tenant" "token create" "token revoke" "health"; do
 	# shellcheck disable=SC2086
 	t_is "$(rc $c --help)" 0 "$c --help exits 0"
 	t_like "$(cat "$out")" "^usage: hotspotd \[--env-file FILE\] $c" "$c --help prints its usage"
@@ -111,6 +111,30 @@ t_is "$(rc token create --email boss@example.org --name x --days many)" 2 "--day
 t_is "$(rc token create --email boss@example.org)" 2 "without --name: exit 2"
 t_is "$(rc token create --email nobody@example.org --name x)" 1 "an unknown admin: exit 1"
 t_is "$(rc token create --email boss@example.org --tenant second --name x)" 1 "an admin of another tenant: exit 1"
+
+# --- admin add-tenant ------------------------------------------------------------------------------
+t_is "$(rc admin add-tenant --email boss@example.org --tenant second --role operator)" 0 \
+	"admin add-tenant"
+t_like "$(cat "$out")" "boss@example.org may act in second as operator" "says what it did"
+t_is "$(owner "SELECT m.role FROM admin_tenants m JOIN tenants t ON t.id = m.tenant_id WHERE t.slug = 'second'")" \
+	operator "the membership is stored"
+t_is "$(rc token create --email boss@example.org --name multi --abilities routers.read,routers.write)" 0 \
+	"a token of the member"
+TOK_M=$(cat "$out")
+t_is "$(as "$TOK_M" GET "$base/api/v1/router-management" -H 'X-Tenant: second')" 200 "acts in the other tenant with X-Tenant"
+t_is "$(as "$TOK_M" POST "$base/api/v1/router-management" -H 'X-Tenant: second' -d '{}')" 403 \
+	"as an operator there (no routers.write)"
+t_is "$(rc admin add-tenant --email boss@example.org --home kla --tenant second --role admin)" 0 \
+	"again with another role (and --home)"
+t_is "$(owner "SELECT string_agg(role, ',') FROM admin_tenants")" admin "changes the role"
+t_is "$(as "$TOK_M" POST "$base/api/v1/router-management" -H 'X-Tenant: second' -d '{"name":"r","ip_address":"10.9.0.1"}')" 201 \
+	"an admin there may write"
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'admin.member'")" 2 "memberships are audited"
+t_is "$(rc admin add-tenant --email boss@example.org --tenant kla)" 1 "its own tenant: exit 1"
+t_is "$(rc admin add-tenant --email boss@example.org --tenant nowhere)" 1 "an unknown tenant: exit 1"
+t_is "$(rc admin add-tenant --email nobody@example.org --tenant second)" 1 "an unknown admin: exit 1"
+t_is "$(rc admin add-tenant --email boss@example.org --tenant second --role king)" 2 "an unknown role: exit 2"
+t_is "$(rc admin add-tenant --email boss@example.org)" 2 "without --tenant: exit 2"
 
 # --- token revoke ------------------------------------------------------------------------------------
 t_is "$(rc token revoke "$TOK_ID")" 0 "token revoke"
