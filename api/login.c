@@ -499,6 +499,16 @@ typedef struct {
 	int hours;
 } token_input;
 
+/* Whether the JSON array of names list holds name itself. */
+static bool has_name(const json_t *list, const char *name)
+{
+	for (size_t i = 0; i < json_array_size(list); i++)
+		if (strcmp(json_string_value(json_array_get(list, i)), name) == 0)
+			return true;
+	return false;
+}
+
+/* abilities: 1..64 known names, kept once each in the order given. */
 static void check_abilities(const json_t *v, token_input *in, json_t *errors)
 {
 	size_t i;
@@ -518,7 +528,7 @@ static void check_abilities(const json_t *v, token_input *in, json_t *errors)
 			api_error_add(errors, "abilities", "holds an unknown ability");
 			return;
 		}
-		if (!api_abilities_grant(in->abilities, s) || strcmp(s, "*") == 0)
+		if (!has_name(in->abilities, s))
 			json_array_append_new(in->abilities, json_string(s));
 	}
 }

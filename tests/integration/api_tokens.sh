@@ -67,6 +67,11 @@ t_is "$(as "$T_CI" GET "$R")" 200 "the new token reads routers"
 t_is "$(as "$T_CI" POST "$R" -d '{}')" 403 "but may not write them"
 t_is "$(as "$T_CI" POST "$A/tokens" -d '{"name":"x","abilities":["routers.read"]}')" 403 \
 	"without tokens.write it cannot make tokens"
+t_is "$(as "$TA" POST "$A/tokens" -d '{"name":"dup","abilities":["routers.read","events.read","routers.read"]}')" 201 \
+	"an ability named twice"
+t_is "$(j '.data.abilities | join(",")')" routers.read,events.read "is kept once"
+as "$TA" DELETE "$A/tokens/$(j .data.id)" >/dev/null
+owner "DELETE FROM api_tokens WHERE name = 'dup'" >/dev/null
 t_is "$(as "$TA" POST "$A/tokens" -d '{"name":"default","abilities":["*"]}')" 201 "an owner with * may grant *"
 t_is "$(owner "SELECT (expires_at - now()) BETWEEN interval '719 hours' AND interval '720 hours' FROM api_tokens WHERE id = '$(j .data.id)'")" \
 	t "without expires_in_days the token lives API_TOKEN_LIFETIME_HOURS"
@@ -130,7 +135,7 @@ t_is "$(as "$T_SES" POST "$A/logout")" 200 "POST /auth/logout"
 t_is "$(as "$T_SES" GET "$A/me")" 401 "revokes the calling token"
 t_is "$(as "$TA" GET "$A/me")" 200 "and no other"
 t_is "$(owner "SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE action IN ('token.create', 'token.revoke', 'auth.logout')")" \
-	"token.create,token.create,token.create,token.create,token.revoke,token.create,token.create,auth.logout" \
+	"token.create,token.create,token.revoke,token.create,token.create,token.create,token.revoke,token.create,token.create,auth.logout" \
 	"token creation, revocation and logout are audited"
 
 # --- X-Tenant -----------------------------------------------------------------------------------
