@@ -591,14 +591,12 @@ static int token_within(api_req *req, PGconn *conn, const json_t *want)
 		goto out;
 	}
 	rc = 0;
-	/* "*" grants every name, but asking for "*" itself needs "*" on both sides. */
+	/* "*" on a side grants every name; asking for "*" needs "*" on both. */
 	json_array_foreach(want, i, a)
 	{
 		const char *s = json_string_value(a);
 
-		if (!api_abilities_grant(have, s) || !api_abilities_grant(role, s) ||
-		    (strcmp(s, "*") == 0 &&
-		     (!api_abilities_grant(have, "*") || !api_abilities_grant(role, "*")))) {
+		if (!api_abilities_grant(have, s) || !api_abilities_grant(role, s)) {
 			rc = 403;
 			break;
 		}
