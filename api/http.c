@@ -345,6 +345,53 @@ static struct MHD_Response *response_make(api_req *req)
 	return MHD_create_response_from_buffer(req->reply_len, req->reply, MHD_RESPMEM_MUST_COPY);
 }
 
+/* ---- CORS ------------------------------------------------------------------ */
+
+/*
+ * Whether origin is allowed by CORS_ORIGIN: "*", or one of its
+ * comma-separated origins exactly ("" turns CORS off).
+ */
+static bool cors_allowed(const char *list, const char *origin)
+{
+	const char *p = list;
+
+	if (!origin || !*origin || !list || !*list)
+		return false;
+	if (strcmp(list, "*") == 0)
+		return true;
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		n = strcspn(p, ", ");
+		if (n && n == strlen(origin) && strncmp(p, origin, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* The CORS headers of an answer to an allowed origin; preflight adds the request side. */
+static void cors_headers(struct MHD_Response *resp, const api_req *req, const char *allow)
+{
+	const char *origin = api_req_header(req, "Origin");
+
+	if (!cors_allowed(req->app->cfg->cors_origin, origin))
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+	MHD_add_response_header(resp, "Vary", "Origin");
+	if (!allow) {
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"Retry-After, Content-Disposition");
+		return;
+	}
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods", allow);
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, X-Tenant, Last-Event-ID");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *st, const char *allow)
 {
 	api_req *req = &st->req;
@@ -361,6 +408,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, req_state *st, const
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	for (const struct api_header *h = req->headers; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
+	cors_headers(resp, req,
+		     req->status == 204 && strcmp(req->method, "OPTIONS") == 0 ? allow : NULL);
 	rc = MHD_queue_response(c, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	st->answered = true;
@@ -386,6 +435,12 @@ static enum MHD_Result dispatch(struct MHD_Connection *c, req_state *st)
 	if (m == API_ROUTE_NO_PATH) {
 		api_reply_error(&st->req, 404, "not found");
 		return send_reply(c, st, NULL);
+	}
+	/* A CORS preflight (or any OPTIONS) of a known path: no authentication. */
+	if (m == API_ROUTE_NO_METHOD && strcmp(st->req.method, "OPTIONS") == 0) {
+		allow_add(allow, sizeof allow, "OPTIONS");
+		api_reply_body(&st->req, 204, "text/plain", strdup(""), 0);
+		return send_reply(c, st, allow);
 	}
 	if (m == API_ROUTE_NO_METHOD) {
 		api_reply_error(&st->req, 405, "method not allowed");

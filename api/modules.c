@@ -10,6 +10,9 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
+	&api_mod_login,    /* /api/v1/auth */
+	&api_mod_audit,    /* /api/v1/audit-logs */
+	&api_mod_accounts, /* tenant, admin, token and health commands */
 	NULL,
 };
 

@@ -51,6 +51,14 @@ typedef struct hs_config {
 	int api_max_body; /* bytes */
 	int api_max_connections;
 	int api_connection_timeout;
+	int api_rate_limit;           /* requests per minute per token, 0 = off */
+	int api_token_lifetime_hours; /* tokens made without an expiry */
+	char *cors_origin;            /* origins allowed by CORS ("*", a list, "" = off) */
+
+	/* Password login */
+	int login_max_failures;         /* per account within login_failure_window */
+	int login_max_failures_address; /* per client address within the window */
+	int login_failure_window;       /* seconds */
 
 	/* Logging */
 	int log_level; /* an hs_log_level */

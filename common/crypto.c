@@ -1,11 +1,17 @@
 #include "common/crypto.h"
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 static const char b64_alphabet[] =
@@ -176,4 +182,220 @@ int hs_crypto_sha256_hex(const void *data, size_t len, char out[65])
 	}
 	out[64] = '\0';
 	return 0;
+}
+
+/* ---- passwords ------------------------------------------------------------- */
+
+/* Whether the scrypt cost is within what this program agrees to spend. */
+static bool scrypt_cost_ok(int ln, int r, int p)
+{
+	if (ln < 1 || ln > 20 || r < 1 || r > 32 || p < 1 || p > 16)
+		return false;
+	return 128ULL * (unsigned long long)r * (1ULL << ln) <= HS_CRYPTO_PW_MAXMEM;
+}
+
+int hs_crypto_scrypt(const void *pw, size_t len, const unsigned char *salt, size_t saltlen, int ln,
+		     int r, int p, unsigned char *out, size_t outlen)
+{
+	static const char empty[1] = "";
+	uint64_t n = 1ULL << (ln > 0 && ln < 64 ? ln : 1), maxmem = HS_CRYPTO_PW_MAXMEM;
+	uint32_t rr = (uint32_t)r, pp = (uint32_t)p;
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *ctx = NULL;
+	OSSL_PARAM params[7];
+	int rc = -1;
+
+	if (!out || outlen == 0)
+		return -1;
+	memset(out, 0, outlen);
+	if (!scrypt_cost_ok(ln, r, p) || (!pw && len) || (!salt && saltlen))
+		return -1;
+	kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+	ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	if (!ctx)
+		goto out;
+	/* OpenSSL wants a pointer even for an empty octet string. */
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+						      (void *)(len ? pw : empty), len);
+	params[1] = OSSL_PARAM_construct_octet_string(
+		OSSL_KDF_PARAM_SALT, (void *)(saltlen ? (const void *)salt : empty), saltlen);
+	params[2] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+	params[3] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &rr);
+	params[4] = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &pp);
+	params[5] = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
+	params[6] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(ctx, out, outlen, params) != 1) {
+		OPENSSL_cleanse(out, outlen);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+/* Base64 (standard alphabet) of len bytes without padding; out must hold 4 * ceil(len / 3) + 1. */
+static void b64_nopad(const unsigned char *in, size_t len, char *out)
+{
+	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+
+	while (n > 0 && out[n - 1] == '=')
+		out[--n] = '\0';
+}
+
+/*
+ * Decodes exactly want bytes from the unpadded base64 text (textlen
+ * characters) into out.  0, or -1 when the text is not that.
+ */
+static int b64_nopad_decode(const char *text, size_t textlen, unsigned char *out, size_t want)
+{
+	unsigned char buf[HS_CRYPTO_PW_HASH_LEN], dec[HS_CRYPTO_PW_HASH_LEN];
+	size_t padded = (textlen + 3) / 4 * 4, pad = padded - textlen;
+	int rc = -1, n;
+
+	if (textlen == 0 || padded >= sizeof buf || pad > 2 || textlen != (want * 4 + 2) / 3 ||
+	    strspn(text, b64_alphabet) < textlen)
+		return -1;
+	memcpy(buf, text, textlen);
+	memset(buf + textlen, '=', pad);
+	n = EVP_DecodeBlock(dec, buf, (int)padded);
+	if (n >= 0 && (size_t)n - pad == want) {
+		memcpy(out, dec, want);
+		rc = 0;
+	}
+	OPENSSL_cleanse(dec, sizeof dec);
+	return rc;
+}
+
+int hs_crypto_pw_hash(const char *pw, size_t len, int ln, int r, int p, char *out, size_t outlen)
+{
+	unsigned char salt[HS_CRYPTO_PW_SALT], dk[HS_CRYPTO_PW_DK];
+	char salt64[(HS_CRYPTO_PW_SALT + 2) / 3 * 4 + 1], dk64[(HS_CRYPTO_PW_DK + 2) / 3 * 4 + 1];
+	int rc = -1, n;
+
+	if (out && outlen)
+		out[0] = '\0';
+	if (!pw || len == 0 || len > HS_CRYPTO_PW_MAX || !out || outlen < HS_CRYPTO_PW_HASH_LEN)
+		return -1;
+	if (RAND_bytes(salt, sizeof salt) != 1)
+		goto out;
+	if (hs_crypto_scrypt(pw, len, salt, sizeof salt, ln, r, p, dk, sizeof dk) != 0)
+		goto out;
+	b64_nopad(salt, sizeof salt, salt64);
+	b64_nopad(dk, sizeof dk, dk64);
+	n = snprintf(out, outlen, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", ln, r, p, salt64, dk64);
+	if (n < 0 || (size_t)n >= outlen) {
+		out[0] = '\0';
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(dk, sizeof dk);
+	OPENSSL_cleanse(dk64, sizeof dk64);
+	return rc;
+}
+
+/* A stored hash taken apart. */
+typedef struct {
+	int ln, r, p;
+	unsigned char salt[HS_CRYPTO_PW_SALT], dk[HS_CRYPTO_PW_DK];
+} pw_stored;
+
+/* Reads a decimal 1..99 at *s, moving *s past it; -1 when there is none. */
+static int small_int(const char **s)
+{
+	int v = 0, digits = 0;
+
+	while (**s >= '0' && **s <= '9' && digits < 3) {
+		v = v * 10 + (**s - '0');
+		(*s)++;
+		digits++;
+	}
+	return digits == 0 || digits > 2 || (digits == 2 && v < 10) ? -1 : v;
+}
+
+/* Parses the stored form; 0, or -1 when stored is anything else. */
+static int pw_parse(const char *stored, pw_stored *ps)
+{
+	const char *s = stored, *salt, *dk;
+
+	if (!s || strncmp(s, "$scrypt$ln=", 11) != 0)
+		return -1;
+	s += 11;
+	ps->ln = small_int(&s);
+	if (strncmp(s, ",r=", 3) != 0)
+		return -1;
+	s += 3;
+	ps->r = small_int(&s);
+	if (strncmp(s, ",p=", 3) != 0)
+		return -1;
+	s += 3;
+	ps->p = small_int(&s);
+	if (*s != '$' || !scrypt_cost_ok(ps->ln, ps->r, ps->p))
+		return -1;
+	salt = s + 1;
+	dk = strchr(salt, '$');
+	if (!dk || strchr(dk + 1, '$'))
+		return -1;
+	if (b64_nopad_decode(salt, (size_t)(dk - salt), ps->salt, sizeof ps->salt) != 0 ||
+	    b64_nopad_decode(dk + 1, strlen(dk + 1), ps->dk, sizeof ps->dk) != 0)
+		return -1;
+	return 0;
+}
+
+int hs_crypto_pw_verify(const char *pw, size_t len, const char *stored)
+{
+	static const unsigned char dummy_salt[HS_CRYPTO_PW_SALT] = "hotspot-no-user";
+	unsigned char dk[HS_CRYPTO_PW_DK];
+	pw_stored ps;
+	bool usable;
+	int rc = -1;
+
+	memset(&ps, 0, sizeof ps);
+	if (!pw)
+		len = 0;
+	if (len > HS_CRYPTO_PW_MAX)
+		len = HS_CRYPTO_PW_MAX + 1; /* never matches, still costs the same */
+	usable = pw_parse(stored, &ps) == 0;
+	if (!usable) {
+		/* The same work as a real check, with a result that cannot match. */
+		ps.ln = HS_CRYPTO_PW_LN;
+		ps.r = HS_CRYPTO_PW_R;
+		ps.p = HS_CRYPTO_PW_P;
+		memcpy(ps.salt, dummy_salt, sizeof ps.salt);
+	}
+	if (hs_crypto_scrypt(pw, len > HS_CRYPTO_PW_MAX ? HS_CRYPTO_PW_MAX : len, ps.salt,
+			     sizeof ps.salt, ps.ln, ps.r, ps.p, dk, sizeof dk) != 0)
+		goto out;
+	rc = usable && len <= HS_CRYPTO_PW_MAX && CRYPTO_memcmp(dk, ps.dk, sizeof dk) == 0;
+out:
+	OPENSSL_cleanse(dk, sizeof dk);
+	OPENSSL_cleanse(&ps, sizeof ps);
+	return rc;
+}
+
+int hs_crypto_random_b64url(size_t nbytes, char *out, size_t outlen)
+{
+	unsigned char raw[64];
+	size_t n;
+	int rc = -1;
+
+	if (out && outlen)
+		out[0] = '\0';
+	if (!out || nbytes == 0 || nbytes > sizeof raw || outlen < (nbytes + 2) / 3 * 4 + 1)
+		return -1;
+	if (RAND_bytes(raw, (int)nbytes) != 1)
+		goto out;
+	b64_nopad(raw, nbytes, out);
+	for (n = 0; out[n]; n++) {
+		if (out[n] == '+')
+			out[n] = '-';
+		else if (out[n] == '/')
+			out[n] = '_';
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(raw, sizeof raw);
+	return rc;
 }

@@ -81,4 +81,64 @@ void hs_crypto_free(unsigned char *p, size_t len);
  */
 int hs_crypto_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* ---- passwords: scrypt (RFC 7914) through OpenSSL 3's EVP_KDF ------------ */
+
+/*
+ * A stored password hash is
+ *
+ *   $scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>
+ *
+ * with salt (16 bytes) and hash (32 bytes) in base64 without padding
+ * (standard alphabet), so the cost travels with the hash and can be raised
+ * later without breaking older hashes.  ln=15, r=8, p=1 costs 32 MiB and
+ * some tens of milliseconds per check.
+ */
+#define HS_CRYPTO_PW_LN     15
+#define HS_CRYPTO_PW_R      8
+#define HS_CRYPTO_PW_P      1
+#define HS_CRYPTO_PW_SALT   16
+#define HS_CRYPTO_PW_DK     32
+#define HS_CRYPTO_PW_MAXMEM (1024UL * 1024 * 1024) /* bytes scrypt may use, at most */
+#define HS_CRYPTO_PW_MAX    4096                   /* longest password hashed, in bytes */
+/* Room for any hash this module writes, with its NUL. */
+#define HS_CRYPTO_PW_HASH_LEN 128
+
+/*
+ * Raw scrypt: derives outlen bytes from pw (len bytes; may be empty) and
+ * salt with N = 2^ln, r and p.  0, or -1 when a parameter is out of range
+ * (ln 1..20, r 1..32, p 1..16, 128 * r * N at most HS_CRYPTO_PW_MAXMEM) or
+ * OpenSSL fails; out is then zeroed.
+ */
+int hs_crypto_scrypt(const void *pw, size_t len, const unsigned char *salt, size_t saltlen, int ln,
+		     int r, int p, unsigned char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
+/*
+ * Hashes pw (len bytes, 1..HS_CRYPTO_PW_MAX) with a new random salt and the
+ * cost ln, r, p into out (outlen bytes, at least HS_CRYPTO_PW_HASH_LEN) in
+ * the stored form above.  0, or -1 (bad argument, no random bytes, KDF
+ * failure) with out "".
+ */
+int hs_crypto_pw_hash(const char *pw, size_t len, int ln, int r, int p, char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
+/*
+ * Checks pw against stored.  1 when it matches (compared in constant
+ * time); 0 when it does not, and also when stored is not a usable scrypt
+ * hash ("!" disables password login, NULL stands for an unknown account):
+ * those cases still run the KDF at the default cost, so that an answer
+ * takes about as long whatever the account.  -1 when the KDF itself fails.
+ */
+int hs_crypto_pw_verify(const char *pw, size_t len, const char *stored)
+	__attribute__((warn_unused_result));
+
+/*
+ * Writes nbytes (1..64) of the system's CSPRNG as base64url without
+ * padding, NUL-terminated, into out (outlen bytes, at least
+ * 4 * ceil(nbytes / 3) + 1).  0, or -1 with out "" (too small a buffer, or
+ * no random bytes).
+ */
+int hs_crypto_random_b64url(size_t nbytes, char *out, size_t outlen)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -20,6 +20,8 @@
 #define KEY_B   "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo="
 #define ROUTER1 "20000000-0000-4000-8000-000000000001"
 #define ROUTER2 "20000000-0000-4000-8000-000000000002"
+/* The hash part of a known scrypt hash (see test_pw_known_hash). */
+#define KNOWN_DK "aemvk+lOOlI3yGiKQySN/kJuCFcaX/m/HLQp1vRwTIc"
 
 static hs_crypto_key key_of(const char *text)
 {
@@ -180,12 +182,150 @@ static void test_seal_bad_input(void **state)
 	hs_crypto_key_wipe(&k);
 }
 
+/* RFC 7914, section 12: the scrypt test vectors that fit a unit test. */
+static void test_scrypt_vectors(void **state)
+{
+	static const unsigned char v1[64] = {
+		0x77, 0xd6, 0x57, 0x62, 0x38, 0x65, 0x7b, 0x20, 0x3b, 0x19, 0xca, 0x42, 0xc1,
+		0x8a, 0x04, 0x97, 0xf1, 0x6b, 0x48, 0x44, 0xe3, 0x07, 0x4a, 0xe8, 0xdf, 0xdf,
+		0xfa, 0x3f, 0xed, 0xe2, 0x14, 0x42, 0xfc, 0xd0, 0x06, 0x9d, 0xed, 0x09, 0x48,
+		0xf8, 0x32, 0x6a, 0x75, 0x3a, 0x0f, 0xc8, 0x1f, 0x17, 0xe8, 0xd3, 0xe0, 0xfb,
+		0x2e, 0x0d, 0x36, 0x28, 0xcf, 0x35, 0xe2, 0x0c, 0x38, 0xd1, 0x89, 0x06};
+	static const unsigned char v2[64] = {
+		0xfd, 0xba, 0xbe, 0x1c, 0x9d, 0x34, 0x72, 0x00, 0x78, 0x56, 0xe7, 0x19, 0x0d,
+		0x01, 0xe9, 0xfe, 0x7c, 0x6a, 0xd7, 0xcb, 0xc8, 0x23, 0x78, 0x30, 0xe7, 0x73,
+		0x76, 0x63, 0x4b, 0x37, 0x31, 0x62, 0x2e, 0xaf, 0x30, 0xd9, 0x2e, 0x22, 0xa3,
+		0x88, 0x6f, 0xf1, 0x09, 0x27, 0x9d, 0x98, 0x30, 0xda, 0xc7, 0x27, 0xaf, 0xb9,
+		0x4a, 0x83, 0xee, 0x6d, 0x83, 0x60, 0xcb, 0xdf, 0xa2, 0xcc, 0x06, 0x40};
+	unsigned char out[64];
+
+	(void)state;
+	assert_int_equal(
+		hs_crypto_scrypt("", 0, (const unsigned char *)"", 0, 4, 1, 1, out, sizeof out), 0);
+	assert_memory_equal(out, v1, sizeof v1);
+	assert_int_equal(hs_crypto_scrypt("password", 8, (const unsigned char *)"NaCl", 4, 10, 8,
+					  16, out, sizeof out),
+			 0);
+	assert_memory_equal(out, v2, sizeof v2);
+}
+
+/* Costs out of range are refused before any work, with out zeroed. */
+static void test_scrypt_bounds(void **state)
+{
+	static const struct {
+		int ln, r, p;
+	} rows[] = {{0, 8, 1},  {21, 8, 1},  {15, 0, 1},  {15, 33, 1},
+		    {15, 8, 0}, {15, 8, 17}, {20, 16, 1}, {-1, 8, 1}};
+	static const unsigned char zero[32];
+	unsigned char out[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		memset(out, 0xAA, sizeof out);
+		assert_int_equal(hs_crypto_scrypt("pw", 2, (const unsigned char *)"salt", 4,
+						  rows[i].ln, rows[i].r, rows[i].p, out,
+						  sizeof out),
+				 -1);
+		assert_memory_equal(out, zero, sizeof zero);
+	}
+	assert_int_equal(
+		hs_crypto_scrypt(NULL, 2, (const unsigned char *)"s", 1, 4, 1, 1, out, sizeof out),
+		-1);
+}
+
+/* A hash verifies its password and no other; two hashes of one password differ. */
+static void test_pw_round_trip(void **state)
+{
+	char h1[HS_CRYPTO_PW_HASH_LEN], h2[HS_CRYPTO_PW_HASH_LEN];
+	const char *pw = "correct horse battery staple";
+
+	(void)state;
+	assert_int_equal(hs_crypto_pw_hash(pw, strlen(pw), 10, 8, 1, h1, sizeof h1), 0);
+	assert_int_equal(hs_crypto_pw_hash(pw, strlen(pw), 10, 8, 1, h2, sizeof h2), 0);
+	assert_int_equal(strncmp(h1, "$scrypt$ln=10,r=8,p=1$", 22), 0);
+	/* 22 characters of salt, '$', 43 of hash. */
+	assert_int_equal(strlen(h1), 22 + 22 + 1 + 43);
+	assert_string_not_equal(h1, h2);
+	assert_int_equal(hs_crypto_pw_verify(pw, strlen(pw), h1), 1);
+	assert_int_equal(hs_crypto_pw_verify(pw, strlen(pw), h2), 1);
+	assert_int_equal(hs_crypto_pw_verify("correct horse battery stapl", 27, h1), 0);
+	assert_int_equal(hs_crypto_pw_verify("Correct horse battery staple", 28, h1), 0);
+	assert_int_equal(hs_crypto_pw_verify("", 0, h1), 0);
+}
+
+/* A hash made elsewhere (Python's hashlib.scrypt) verifies here. */
+static void test_pw_known_hash(void **state)
+{
+	/* hashlib.scrypt(b"hotspot", salt=bytes(range(16)), n=1024, r=8, p=1, dklen=32) */
+	static const char known[] = "$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK;
+
+	(void)state;
+	assert_int_equal(hs_crypto_pw_verify("hotspot", 7, known), 1);
+	assert_int_equal(hs_crypto_pw_verify("hotspoT", 7, known), 0);
+}
+
+/* Stored values that are not usable hashes never match (and do not crash). */
+static void test_pw_unusable(void **state)
+{
+	char good[HS_CRYPTO_PW_HASH_LEN], bad[HS_CRYPTO_PW_HASH_LEN + 8];
+	static const char *const rows[] = {
+		"!",
+		"",
+		"$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234",
+		"$scrypt$ln=15,r=8,p=1$",
+		"$scrypt$ln=15,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$",
+		"$scrypt$ln=99,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK,
+		"$scrypt$ln=010,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK,
+		"$scrypt$ln=10,r=8$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK,
+		"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0O$" KNOWN_DK,
+		"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK "$",
+		"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0OD*$" KNOWN_DK,
+		"$scrypt$ln=10,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" KNOWN_DK "A",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		assert_int_equal(hs_crypto_pw_verify("hotspot", 7, rows[i]), 0);
+	assert_int_equal(hs_crypto_pw_verify("hotspot", 7, NULL), 0);
+	assert_int_equal(hs_crypto_pw_verify(NULL, 0, NULL), 0);
+	/* Refusals of the hasher: empty, too long, too small a buffer. */
+	assert_int_equal(hs_crypto_pw_hash("", 0, 10, 8, 1, good, sizeof good), -1);
+	assert_int_equal(hs_crypto_pw_hash("x", HS_CRYPTO_PW_MAX + 1, 10, 8, 1, good, sizeof good),
+			 -1);
+	assert_int_equal(hs_crypto_pw_hash("x", 1, 10, 8, 1, good, 64), -1);
+	assert_string_equal(good, "");
+	assert_int_equal(hs_crypto_pw_hash("x", 1, 99, 8, 1, bad, sizeof bad), -1);
+}
+
+/* Random tokens: the length asked for, the base64url alphabet, all different. */
+static void test_random_b64url(void **state)
+{
+	char a[64], b[64];
+
+	(void)state;
+	assert_int_equal(hs_crypto_random_b64url(32, a, sizeof a), 0);
+	assert_int_equal(hs_crypto_random_b64url(32, b, sizeof b), 0);
+	assert_int_equal(strlen(a), 43);
+	assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789-_"),
+			 43);
+	assert_string_not_equal(a, b);
+	assert_int_equal(hs_crypto_random_b64url(32, a, 45), 0);
+	assert_int_equal(hs_crypto_random_b64url(32, a, 44), -1);
+	assert_string_equal(a, "");
+	assert_int_equal(hs_crypto_random_b64url(0, a, sizeof a), -1);
+	assert_int_equal(hs_crypto_random_b64url(65, a, sizeof a), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_parse),      cmocka_unit_test(test_key_generate),
 		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_seal_bad_input),
+		cmocka_unit_test(test_seal_bad_input), cmocka_unit_test(test_scrypt_vectors),
+		cmocka_unit_test(test_scrypt_bounds),  cmocka_unit_test(test_pw_round_trip),
+		cmocka_unit_test(test_pw_known_hash),  cmocka_unit_test(test_pw_unusable),
+		cmocka_unit_test(test_random_b64url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

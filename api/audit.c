@@ -1,0 +1,218 @@
+/*
+ * The audit log: rows written by the other modules through api_audit (in
+ * their own transaction, so a change and its record commit together), and
+ *
+ *   GET /api/v1/audit-logs    the tenant's records, newest first
+ *                             (action, object_type, admin_id, from, to; pages)
+ *
+ * Row-level security keeps every tenant to its own records.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/http.h"
+#include "api/module.h"
+#include "api/valid.h"
+#include "common/log.h"
+
+#define AUDIT_PER_PAGE_DEF 15
+#define AUDIT_PER_PAGE_MAX 100
+#define AUDIT_PAGE_MAX     1000000
+#define AUDIT_TEXT_MAX     100 /* characters of action and object_type */
+#define AUDIT_TIME_MAX     40  /* bytes of from and to */
+
+static const char insert_sql[] =
+	"INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id, details, ip)"
+	" VALUES (hs_current_tenant(), $1::uuid, $2, nullif($3, ''), nullif($4, ''),"
+	" coalesce($5::jsonb, '{}'), nullif($6, '')::inet)";
+
+hs_db_result api_audit(PGconn *conn, const api_req *req, const char *admin_id, const char *action,
+		       const char *object_type, const char *object_id, const char *details)
+{
+	char ip[64], err[256];
+	const char *params[6];
+	PGresult *res;
+	hs_db_result r;
+
+	api_client_ip(req, ip, sizeof ip);
+	params[0] = admin_id ? admin_id : (req->who.admin_id[0] ? req->who.admin_id : NULL);
+	params[1] = action;
+	params[2] = object_type;
+	params[3] = object_id;
+	params[4] = details;
+	params[5] = ip;
+	res = PQexecParams(conn, insert_sql, 6, NULL, params, NULL, NULL, 0);
+	r = hs_db_classify(conn, res);
+	if (r != HS_DB_OK) {
+		hs_db_errmsg(conn, res, err, sizeof err);
+		hs_log(HS_LOG_ERROR, "audit: %s: %s", action, err);
+	}
+	PQclear(res);
+	return r;
+}
+
+/*
+ * The list: $1 action, $2 object_type, $3 admin_id, $4 from, $5 to (each ''
+ * for no filter), $6 LIMIT, $7 OFFSET.
+ */
+static const char list_sql[] =
+	"WITH f AS (SELECT l.* FROM audit_log l"
+	" WHERE ($1 = '' OR l.action = $1) AND ($2 = '' OR l.object_type = $2)"
+	" AND ($3 = '' OR l.admin_id = nullif($3, '')::uuid)"
+	" AND ($4 = '' OR l.created_at >= nullif($4, '')::timestamptz)"
+	" AND ($5 = '' OR l.created_at < nullif($5, '')::timestamptz)),"
+	" p AS (SELECT l.* FROM f l ORDER BY l.created_at DESC, l.id DESC"
+	" LIMIT $6::int OFFSET $7::int)"
+	" SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(json_build_object("
+	" 'id', l.id, 'admin_id', l.admin_id, 'action', l.action,"
+	" 'object_type', l.object_type, 'object_id', l.object_id, 'details', l.details,"
+	" 'ip', host(l.ip), 'created_at', l.created_at)"
+	" ORDER BY l.created_at DESC, l.id DESC) FROM p l), '[]')::text";
+
+typedef struct {
+	const char *action, *object_type, *admin_id, *from, *to;
+	long page, per_page;
+} audit_query;
+
+/* A query argument of text; "" when absent, NULL with an error when refused. */
+static const char *text_arg(const api_req *req, const char *key, json_t *errors)
+{
+	const char *s = api_req_query(req, key);
+
+	if (!s)
+		return "";
+	if (api_utf8_chars(s) > AUDIT_TEXT_MAX || api_has_control(s)) {
+		api_error_add(errors, key, "must be at most 100 characters");
+		return "";
+	}
+	return s;
+}
+
+/*
+ * A time argument: ISO 8601 as PostgreSQL reads it, "YYYY-MM-DD" with an
+ * optional "THH:MM[:SS[.fff]]" and zone ("Z" or "+HH:MM").  The shape is
+ * checked here; PostgreSQL refuses a date that does not exist (422 too).
+ */
+static const char *time_arg(const api_req *req, const char *key, json_t *errors)
+{
+	const char *s = api_req_query(req, key);
+	size_t n;
+
+	if (!s || *s == '\0')
+		return "";
+	n = strlen(s);
+	if (n < 10 || n > AUDIT_TIME_MAX || strspn(s, "0123456789-:.TZ+ ") != n || s[4] != '-' ||
+	    s[7] != '-') {
+		api_error_add(errors, key, "must be an ISO 8601 date or date and time");
+		return "";
+	}
+	return s;
+}
+
+static bool list_args(api_req *req, audit_query *q)
+{
+	json_t *errors = json_object();
+	const char *id;
+
+	memset(q, 0, sizeof *q);
+	if (!errors) {
+		api_reply_error(req, 500, "internal error");
+		return false;
+	}
+	q->action = text_arg(req, "action", errors);
+	q->object_type = text_arg(req, "object_type", errors);
+	id = api_req_query(req, "admin_id");
+	q->admin_id = id ? id : "";
+	if (id && *id && !hs_db_uuid_valid(id))
+		api_error_add(errors, "admin_id", "must be a UUID");
+	q->from = time_arg(req, "from", errors);
+	q->to = time_arg(req, "to", errors);
+	q->page = api_query_int(req, "page", 1, AUDIT_PAGE_MAX, errors);
+	q->per_page =
+		api_query_int(req, "per_page", AUDIT_PER_PAGE_DEF, AUDIT_PER_PAGE_MAX, errors);
+	if (json_object_size(errors)) {
+		api_reply_invalid(req, "validation failed", errors);
+		return false;
+	}
+	json_decref(errors);
+	return true;
+}
+
+/*
+ * Answers a failed list: 422 when PostgreSQL refused a time (naming the
+ * times given: it does not say which), else 503 or 500.
+ */
+static void reply_list_failure(api_req *req, const audit_query *q, PGconn *conn,
+			       const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	hs_db_result r = hs_db_classify(conn, res);
+	char err[256];
+
+	if (state && strncmp(state, "22", 2) == 0) {
+		json_t *errors = json_object();
+
+		if (*q->from)
+			api_error_add(errors, "from", "must be a valid date and time");
+		if (*q->to)
+			api_error_add(errors, "to", "must be a valid date and time");
+		api_reply_invalid(req, "validation failed", errors);
+		return;
+	}
+	hs_db_errmsg(conn, res, err, sizeof err);
+	hs_log(HS_LOG_ERROR, "audit: list: %s", err);
+	api_reply_error(req, r == HS_DB_RETRY ? 503 : 500,
+			r == HS_DB_RETRY ? "database unavailable" : "internal error");
+}
+
+static void audit_list(api_req *req)
+{
+	char limit[24], offset[24];
+	const char *params[7];
+	PGresult *res = NULL;
+	PGconn *conn = NULL;
+	json_t *items;
+	audit_query q;
+
+	if (!list_args(req, &q))
+		return;
+	snprintf(limit, sizeof limit, "%ld", q.per_page);
+	snprintf(offset, sizeof offset, "%ld", (q.page - 1) * q.per_page);
+	params[0] = q.action;
+	params[1] = q.object_type;
+	params[2] = q.admin_id;
+	params[3] = q.from;
+	params[4] = q.to;
+	params[5] = limit;
+	params[6] = offset;
+	conn = api_tx_begin(req);
+	if (!conn)
+		return;
+	res = PQexecParams(conn, list_sql, 7, NULL, params, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
+		reply_list_failure(req, &q, conn, res);
+		goto out;
+	}
+	items = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	if (!json_is_array(items)) {
+		json_decref(items);
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	api_reply_list(req, items, q.page, q.per_page, atol(PQgetvalue(res, 0, 0)));
+out:
+	PQclear(res);
+	api_tx_end(req, conn, false);
+}
+
+static const api_route routes[] = {
+	{"GET", "/api/v1/audit-logs", audit_list, "audit.read"},
+};
+
+const api_module api_mod_audit = {
+	.name = "audit",
+	.routes = routes,
+	.nroutes = API_NELEM(routes),
+};
