@@ -270,7 +270,8 @@ static void check_error_reply(api_req *req, int status)
 	    !json_is_false(json_object_get(doc, "success")) ||
 	    !json_is_string(json_object_get(doc, "message")))
 		abort();
-	if (status == 422 && !json_is_array(json_object_get(json_object_get(doc, "errors"), "body")))
+	if (status == 422 &&
+	    !json_is_array(json_object_get(json_object_get(doc, "errors"), "body")))
 		abort();
 	json_decref(doc);
 	req_clear(req);
@@ -294,7 +295,8 @@ static void body_checks(const uint8_t *data, size_t len)
 	}
 	if (req.reply)
 		abort();
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		const char *s = api_text_field(v, key, 8, errors);
 
 		if (s && (*s == '\0' || api_utf8_chars(s) > 8 || api_has_control(s) ||
@@ -316,7 +318,8 @@ static bool is_uuid(const char *s)
 	if (strlen(s) != sizeof shape - 1)
 		return false;
 	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+		if (shape[i] == '-' ? s[i] != '-'
+				    : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
 			return false;
 	return true;
 }
