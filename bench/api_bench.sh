@@ -11,8 +11,10 @@
 # S seconds of wrk (default 10) with C connections (default 16) on 2 threads,
 # and the CPU that hotspotd and the whole PostgreSQL cluster spent during
 # the run (from /proc), per request. A route that answers anything but 2xx
-# fails the run. Routes this hotspotd does not have are reported as not
-# measurable.
+# fails the run. Batch generation, when hotspotd has POST
+# /api/v1/vouchers/batch (or /generate, /bulk): the OpenAPI document's
+# example body with the bench profile's id, 10 times in a row, timed.
+# Routes this hotspotd does not have are reported as not measurable.
 #
 # Environment: HS_API_BENCH_PG_PORT [29252], HS_API_BENCH_PORT [29253]
 # (127.0.0.1). Works in a /tmp/hsapibench.* directory, removed at the end
@@ -149,6 +151,16 @@ SELECT p.tenant_id, 'B' || lpad(g::text, 9, '0'), lpad((g % 1000000)::text, 6, '
   FROM profiles p, generate_series(1, :n) g;
 SQL
 fi
+# Batch generation: the first POST /api/v1/vouchers/{batch,generate,bulk} route.
+BATCH=$(awk '$1 == "POST" && $2 ~ /^\/api\/v1\/vouchers\/(batch|generate|bulk)$/ {print $2; exit}' \
+	"$WORK/routes.txt")
+if [ -n "$BATCH" ] && [ "$VOUCHER_LIST" = 0 ]; then
+	own >/dev/null <<'SQL'
+INSERT INTO profiles (tenant_id, name, data_limit_bytes, validity_seconds, rate_limit,
+                      price_minor, currency)
+SELECT id, '1GB-DAILY', 1073741824, 86400, '2M/2M', 1000, 'UGX' FROM tenants;
+SQL
+fi
 pg_super "$WORK/pg" "$PG_PORT" -d "$DB" -c "VACUUM ANALYZE" -c CHECKPOINT >/dev/null
 
 # --- hotspotd ------------------------------------------------------------------------------------
@@ -207,6 +219,30 @@ if [ "$VOUCHER_LIST" = 1 ]; then
 	measure vouchers "/api/v1/vouchers" "$AUTH"
 fi
 
+# Batch generation: the OpenAPI document's example body for the route, with
+# our profile's id, sent BATCH_RUNS times one after the other.
+BATCH_RUNS=10
+BATCH_LINE=
+if [ -n "$BATCH" ]; then
+	profile=$(own -c "SELECT id FROM profiles ORDER BY created_at LIMIT 1")
+	body=$(curl -s "$BASE/api/v1/openapi.json" | jq -c --arg p "$BATCH" --arg pid "$profile" \
+		'.paths[$p].post.requestBody.content["application/json"]
+		 | (.example // .schema.example // empty)
+		 | if has("profile_id") then .profile_id = $pid else . end')
+	[ -n "$body" ] || die "POST $BATCH has no request example in the OpenAPI document"
+	times=$WORK/batch-times.txt
+	: >"$times"
+	for i in $(seq 1 $BATCH_RUNS); do
+		out=$(curl -s -o "$WORK/batch.json" -w '%{http_code} %{time_total}' -X POST -H "$AUTH" \
+			-H 'Content-Type: application/json' --data-binary "$body" "$BASE$BATCH")
+		[[ ${out%% *} =~ ^2 ]] || die "POST $BATCH answered ${out%% *}: $(head -c 300 "$WORK/batch.json")"
+		echo "${out#* }" >>"$times"
+	done
+	BATCH_LINE=$(sort -n "$times" | awk -v b="$body" -v r="$BATCH" \
+		'{t[NR] = $1; s += $1} END {printf "POST %s, body %s: %d runs, mean %.1f ms, median %.1f ms, max %.1f ms", r, b, NR, s / NR * 1000, t[int((NR + 1) / 2)] * 1000, t[NR] * 1000}')
+	log "batch: $BATCH_LINE"
+fi
+
 # --- report ---------------------------------------------------------------------------------------
 REPORT=$ROOT/build/bench/api-report.txt
 mkdir -p "$(dirname "$REPORT")"
@@ -226,11 +262,10 @@ mkdir -p "$(dirname "$REPORT")"
 	if [ "$VOUCHER_LIST" = 0 ]; then
 		echo "GET /api/v1/vouchers: not measurable yet (this hotspotd has no such route)."
 	fi
-	batch=$(grep -E '^POST /api/v1/vouchers/(batch|generate|bulk)' "$WORK/routes.txt" | head -n 1 || true)
-	if [ -z "$batch" ]; then
+	if [ -z "$BATCH" ]; then
 		echo "Voucher batch generation: not measurable yet (this hotspotd has no POST /api/v1/vouchers/batch)."
 	else
-		echo "Voucher batch generation ($batch): the route exists; its timing is not part of this script yet."
+		echo "Voucher batch generation: $BATCH_LINE"
 	fi
 } >"$REPORT"
 echo
