@@ -23,7 +23,7 @@ $(OPENAPI_LIST): FORCE
 	@echo $(OPENAPI_FRAGMENTS) | cmp -s - $@ || echo $(OPENAPI_FRAGMENTS) > $@
 
 # Fails, naming the files, on an operation two fragments define (merge.jq).
-$(OPENAPI_DOC): api/openapi/merge.jq $(OPENAPI_BASE) $(OPENAPI_FRAGMENTS) $(OPENAPI_LIST) VERSION \
+$(OPENAPI_DOC): api/openapi/merge.jq $(OPENAPI_BASE) $(OPENAPI_FRAGMENTS) $(OPENAPI_LIST) $(wildcard VERSION) \
                 | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	jq -n -c --arg version '$(VERSION)' -f api/openapi/merge.jq $(OPENAPI_BASE) \

@@ -27,6 +27,7 @@ bad usage or nothing to fuzz.
 import argparse
 import base64
 import http.client
+import ipaddress
 import json
 import os
 import random
@@ -256,11 +257,33 @@ NON_OBJECTS = [b"", b" ", b"null", b"true", b"0", b"-1", b'"text"', b"[]", b"[{}
                b'{"":1}', b'{"\\u0000":1}', b"NaN", b"Infinity", b"1e400"]
 
 
+def is_address(v):
+    try:
+        ipaddress.ip_address(v)
+        return True
+    except ValueError:
+        return False
+
+
+def loopback(rnd, v):
+    """v with every IP address in it replaced by a random loopback one, so
+    that nothing hotspotd is made to reach (a router's API, its CoA port)
+    lies outside this machine."""
+    if isinstance(v, dict):
+        return {k: loopback(rnd, x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [loopback(rnd, x) for x in v]
+    if isinstance(v, str) and is_address(v):
+        return "127.%d.%d.%d" % (rnd.randrange(256), rnd.randrange(256), rnd.randrange(1, 255))
+    return v
+
+
 def make_body(rnd, example):
     """A fuzzed body: bytes."""
     roll = rnd.random()
     if example is None or roll < 0.10:
         return rnd.pick(NON_OBJECTS)
+    example = loopback(rnd, example)
     if roll < 0.15:
         return dumps(example)  # the valid example itself
     doc = example
@@ -314,7 +337,7 @@ def make_query(rnd, params):
 
 
 def path_value(rnd):
-    """A :param segment: a UUID mostly (existing ones are never used), else junk."""
+    """A :param segment: a random UUID mostly, else junk."""
     roll = rnd.random()
     if roll < 0.55:
         return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
@@ -327,9 +350,21 @@ def path_value(rnd):
     ]))
 
 
-def fill_path(rnd, pattern):
-    return "/".join(path_value(rnd) if seg.startswith(":") else seg
-                    for seg in pattern.split("/"))
+def fill_path(rnd, pattern, known):
+    """pattern with its :name segments filled: an id the run created under
+    the path before the segment (a third of the time, when there is one),
+    else path_value."""
+    segs = pattern.split("/")
+    out = []
+    for i, seg in enumerate(segs):
+        ids = known.get("/".join(segs[:i]))
+        if seg.startswith(":") and ids and rnd.random() < 0.33:
+            out.append(rnd.pick(ids))
+        elif seg.startswith(":"):
+            out.append(path_value(rnd))
+        else:
+            out.append(seg)
+    return "/".join(out)
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -348,6 +383,7 @@ class Fuzzer:
         self.statuses = {}
         self.slowest = (0.0, "")
         self.routes = []
+        self.known = {}  # pattern of a collection -> ids created there
         for line in open(args.routes):
             f = line.split()
             if len(f) == 3:
@@ -470,7 +506,7 @@ class Fuzzer:
         doc_path = "/".join("{%s}" % s[1:] if s.startswith(":") else s
                             for s in pattern.split("/"))
         op = spec.operation(method, doc_path)
-        path = fill_path(rnd, pattern)
+        path = fill_path(rnd, pattern, self.known)
         if rnd.random() < 0.02:
             path = rnd.pick([path + "/", path + "/extra", path.upper(), path + "%00",
                              "/api/v1/" + pct(os.urandom(6)), path.replace("/", "//", 1)])
@@ -504,6 +540,18 @@ class Fuzzer:
             self.slowest = (took, "%s %s" % (method, target[:120]))
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.check_answer(req, status, ctype, data)
+        if method == "POST" and status == 201 and ":" not in pattern:
+            self.remember(pattern, data)
+
+    def remember(self, pattern, data):
+        try:
+            oid = json.loads(data)["data"]["id"]
+        except (ValueError, TypeError, KeyError):
+            return
+        if isinstance(oid, str) and 0 < len(oid) <= 64:
+            ids = self.known.setdefault(pattern, [])
+            if len(ids) < 50:
+                ids.append(pct(oid.encode()))
 
     def run(self):
         print("api_fuzz: seed %d, %d routes, at most %d requests or %d s" %
@@ -524,9 +572,9 @@ class Fuzzer:
                     break
                 self.token_ok()
         self.alive("at the end")
-        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s)" % (
+        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s); %d objects created" % (
             self.sent, ", ".join("%d: %d" % kv for kv in sorted(self.statuses.items())),
-            self.slowest[0], self.slowest[1]))
+            self.slowest[0], self.slowest[1], sum(len(v) for v in self.known.values())))
         return self.failures
 
 
