@@ -11,18 +11,22 @@ surrogates included), duplicate members, top levels that are not objects.
 Checked for every answer: no status of 500 or more (the database is up), a
 body that is JSON in the envelope {success, message, data} with success ==
 (status < 400), and errors {field: [text]} on a 422; every 100 requests and
-at the end, that the process is alive and GET /health answers 200.
+at the end, that the process is alive and GET /health answers 200. Apart
+from those failures, answers the document does not describe (a status it
+does not list for the operation, 405 and 413 aside; a body that does not
+fit the status's schema) are collected as the document's issues.
 
     api_fuzz.py --url http://127.0.0.1:PORT --routes FILE --tokens FILE
                 [--pid PID] [--requests 3000] [--seconds 55] [--seed N]
-                [--failures FILE]
+                [--failures FILE] [--doc-issues FILE]
 
 --tokens names a file of bearer tokens, one a line: when the one in use
 stops working (a logout, a revocation among the fuzzed requests), the next
 is taken. The seed is printed first; the same seed and the same server
 repeat the same requests. Exit status: 0 no failure, 1 failures (each
 written, with the request that caused it, to --failures and stderr), 2
-bad usage or nothing to fuzz.
+bad usage or nothing to fuzz. The document's issues go to --doc-issues
+(and stderr), whatever the exit status.
 """
 import argparse
 import base64
@@ -31,6 +35,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import sys
 import time
 import urllib.parse
@@ -63,6 +68,8 @@ ESCAPES = [
     "\\u0000", "\\u00e9", "\\u001f", "\\u007f", "\\ud800\\u0041", "\\uDBFF\\uDFFF",
     "\\x41", "\\u12", "\\", "\\q",
 ]
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DATE_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d(:?\d\d)?)$")
 UNICODE_TEXT = ["é", "ü", "😀", "\u202e", "中文", "\ufeff", "\u0301", "ᚠ", "\U0010ffff"]
 
 
@@ -148,6 +155,76 @@ class Spec:
         if fmt == "date":
             return "2026-01-01"
         return "x" * max(1, int(s.get("minLength", 1)))
+
+    def response_schema(self, op, status):
+        """(documented, schema or None) of op's answer with status."""
+        responses = (op or {}).get("responses", {})
+        r = responses.get(str(status), responses.get("default"))
+        if r is None:
+            return False, None
+        media = self.resolve(r).get("content", {}).get("application/json", {})
+        return True, media.get("schema")
+
+    def validate(self, schema, v, where, errs, depth=0):
+        """Appends to errs where v does not fit schema (the OpenAPI 3.0 subset
+        the fragments use: types, nullable, enum, required, properties,
+        additionalProperties, items, allOf/oneOf/anyOf, lengths, bounds,
+        uuid and date-time formats)."""
+        s = self.resolve(schema)
+        if depth > 40 or not s:
+            return
+        for part in s.get("allOf", []):
+            self.validate(part, v, where, errs, depth + 1)
+        for key in ("oneOf", "anyOf"):
+            if s.get(key):
+                fits = 0
+                for part in s[key]:
+                    e = []
+                    self.validate(part, v, where, e, depth + 1)
+                    fits += not e
+                if fits == 0 or (key == "oneOf" and fits > 1):
+                    errs.append("%s: fits %d of %s" % (where, fits, key))
+        t = s.get("type")
+        if v is None:
+            if t and not s.get("nullable"):
+                errs.append("%s: null where the document says %s" % (where, t))
+            return
+        if "enum" in s and not any(v == e and type(v) is type(e) for e in s["enum"]):
+            errs.append("%s: %r is not one of %r" % (where, v, s["enum"]))
+        kinds = {"object": dict, "array": list, "string": str, "boolean": bool}
+        if t in kinds and not isinstance(v, kinds[t]):
+            errs.append("%s: %s where the document says %s" % (where, type(v).__name__, t))
+            return
+        if t in ("integer", "number") and (isinstance(v, bool) or not isinstance(
+                v, int if t == "integer" else (int, float))):
+            errs.append("%s: %r where the document says %s" % (where, v, t))
+            return
+        if isinstance(v, dict):
+            for k in s.get("required", []):
+                if k not in v:
+                    errs.append("%s: member %s missing" % (where, k))
+            props = s.get("properties", {})
+            extra = s.get("additionalProperties")
+            for k, x in v.items():
+                if k in props:
+                    self.validate(props[k], x, "%s.%s" % (where, k), errs, depth + 1)
+                elif isinstance(extra, dict):
+                    self.validate(extra, x, "%s.%s" % (where, k), errs, depth + 1)
+        elif isinstance(v, list):
+            for i, x in enumerate(v[:50]):
+                self.validate(s.get("items", {}), x, "%s[%d]" % (where, i), errs, depth + 1)
+            if len(v) < s.get("minItems", 0):
+                errs.append("%s: fewer than %d items" % (where, s["minItems"]))
+        elif isinstance(v, str):
+            if not s.get("minLength", 0) <= len(v) <= s.get("maxLength", len(v)):
+                errs.append("%s: length %d out of the document's bounds" % (where, len(v)))
+            if s.get("format") == "uuid" and not UUID_RE.match(v):
+                errs.append("%s: %r is not a uuid" % (where, v))
+            if s.get("format") == "date-time" and not DATE_TIME_RE.match(v):
+                errs.append("%s: %r is not a date-time" % (where, v))
+        elif isinstance(v, (int, float)):
+            if v < s.get("minimum", v) or v > s.get("maximum", v):
+                errs.append("%s: %r out of the document's bounds" % (where, v))
 
     def query_params(self, op):
         """[(name, schema)] of op's query parameters."""
@@ -379,6 +456,8 @@ class Fuzzer:
         self.tokens = [t.strip() for t in open(args.tokens) if t.strip()]
         self.token_i = 0
         self.failures = []
+        self.doc_issues = {}  # what -> the first request that showed it
+        self.spec = Spec({})
         self.sent = 0
         self.statuses = {}
         self.slowest = (0.0, "")
@@ -461,6 +540,29 @@ class Fuzzer:
                     isinstance(v, list) and v and all(isinstance(m, str) for m in v)
                     for v in errs.values())):
                 self.fail("422 without errors {field: [text]}: %r" % data[:300], req)
+        self.check_documented(req, status, doc)
+
+    def check_documented(self, req, status, doc):
+        """Whether the answer is one the document describes: its status (405
+        and 413, which any route may answer, aside) and its schema."""
+        if req.get("op") is None:
+            return
+        documented, schema = self.spec.response_schema(req["op"], status)
+        if not documented:
+            if status not in (405, 413):
+                self.doc_issue("%s: answers %d, which is not documented" % (req["route"], status),
+                               req)
+            return
+        if schema:
+            errs = []
+            self.spec.validate(schema, doc, "answer", errs)
+            for e in errs[:3]:
+                self.doc_issue("%s: %d: %s" % (req["route"], status, e), req)
+
+    def doc_issue(self, what, req):
+        if what not in self.doc_issues:
+            self.doc_issues[what] = req
+            print("DOC: %s\n  request: %s" % (what, describe(req)), file=sys.stderr)
 
     def alive(self, when):
         """Whether the process lives and /health says 200; a failure otherwise."""
@@ -500,14 +602,17 @@ class Fuzzer:
     # -- one request --
     def one(self, spec):
         rnd = self.rnd
-        method, pattern, ability = rnd.pick(self.routes)
+        route_method, pattern, ability = rnd.pick(self.routes)
+        method = route_method
         if rnd.random() < 0.03:  # a method the route does not have, or HEAD
             method = rnd.pick(["PATCH", "DELETE", "HEAD", "OPTIONS", "PUT"])
         doc_path = "/".join("{%s}" % s[1:] if s.startswith(":") else s
                             for s in pattern.split("/"))
         op = spec.operation(method, doc_path)
         path = fill_path(rnd, pattern, self.known)
+        exact = method == route_method
         if rnd.random() < 0.02:
+            exact = False
             path = rnd.pick([path + "/", path + "/extra", path.upper(), path + "%00",
                              "/api/v1/" + pct(os.urandom(6)), path.replace("/", "//", 1)])
         query = make_query(rnd, spec.query_params(op)) if rnd.random() < 0.8 else ""
@@ -527,7 +632,8 @@ class Fuzzer:
                 headers["Content-Type"] = rnd.pick(["application/json"] * 8 + [
                     "text/plain", "application/json; charset=latin1",
                     "application/x-www-form-urlencoded"])
-        req = {"method": method, "target": target, "headers": headers, "body": body}
+        req = {"method": method, "target": target, "headers": headers, "body": body,
+               "op": op if exact else None, "route": "%s %s" % (method, doc_path)}
         t0 = time.monotonic()
         try:
             status, ctype, data = self.request(method, target, body, headers)
@@ -563,6 +669,7 @@ class Fuzzer:
         except (OSError, http.client.HTTPException, ValueError) as e:
             self.fail("cannot read the OpenAPI document: %s" % e, {})
             spec = Spec({})
+        self.spec = spec
         end = time.monotonic() + self.args.seconds
         while self.sent < self.args.requests and time.monotonic() < end:
             self.one(spec)
@@ -597,6 +704,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=55)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--failures", default=None)
+    ap.add_argument("--doc-issues", default=None)
     args = ap.parse_args()
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big")
@@ -609,7 +717,12 @@ def main():
         with open(args.failures, "w") as f:
             for what, req in failures:
                 f.write("%s\n  %s\n" % (what, describe(req)))
-    print("api_fuzz: %d failures (seed %d)" % (len(failures), args.seed))
+    if args.doc_issues:
+        with open(args.doc_issues, "w") as f:
+            for what, req in fz.doc_issues.items():
+                f.write("%s\n  %s\n" % (what, describe(req)))
+    print("api_fuzz: %d failures, %d answers unlike the document (seed %d)" % (
+        len(failures), len(fz.doc_issues), args.seed))
     return 1 if failures else 0
 
 

@@ -5,7 +5,7 @@
 #     bodies, queries and path segments made from the OpenAPI document's
 #     examples and broken in many ways. No 5xx, every answer JSON in the
 #     envelope, the process alive and /health 200 throughout, no sanitizer
-#     report. API_FUZZ_REQUESTS [3000], API_FUZZ_SECONDS [55],
+#     report; and every answer one the OpenAPI document describes. API_FUZZ_REQUESTS [3000], API_FUZZ_SECONDS [55],
 #     API_FUZZ_SEED [random; printed] repeat or stretch a run.
 #  2. build/fuzz/fuzz_api_route (libFuzzer): api_route_find on hotspotd's own
 #     table against a reference matcher, and the checks of api/valid.c.
@@ -54,12 +54,13 @@ t_is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$
 
 log=$HS_SUITE_DIR/api_fuzz.log
 fails=$HS_SUITE_DIR/api_fuzz.failures
+docs=$HS_SUITE_DIR/api_fuzz.doc-issues
 seed=${API_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "# api_fuzz seed $seed (API_FUZZ_SEED=$seed repeats this run)"
 python3 "$HS_ROOT/tests/fuzz/api_fuzz.py" --url "http://127.0.0.1:$PORT" --routes "$routes" \
 	--tokens "$tokens" --pid "${HS_PIDS[serve]}" --seed "$seed" \
 	--requests "${API_FUZZ_REQUESTS:-3000}" --seconds "${API_FUZZ_SECONDS:-55}" \
-	--failures "$fails" >"$log" 2>&1
+	--failures "$fails" --doc-issues "$docs" >"$log" 2>&1
 rc=$?
 grep '^api_fuzz:' "$log" | sed 's/^/# /'
 sent=$(sed -n 's/^api_fuzz: \([0-9]*\) requests.*/\1/p' "$log")
@@ -67,6 +68,11 @@ if [ "$rc" = 0 ]; then
 	t__result 1 "fuzzed requests: no 5xx, every answer JSON in the envelope, /health 200 throughout"
 else
 	t__result 0 "fuzzed requests: no 5xx, every answer JSON in the envelope, /health 200 throughout" "$log"
+fi
+if [ -f "$docs" ] && [ ! -s "$docs" ]; then
+	t__result 1 "every answer is one the OpenAPI document describes (status and schema)"
+else
+	t__result 0 "every answer is one the OpenAPI document describes (status and schema)" "$docs"
 fi
 t_like "${sent:-0}" '^([1-9][0-9]{3,})$' "at least 1000 requests were sent (${sent:-0})"
 t_ok "hotspotd is still running" hs_running serve
