@@ -27,7 +27,7 @@ $(OPENAPI_DOC): api/openapi/merge.jq $(OPENAPI_BASE) $(OPENAPI_FRAGMENTS) $(OPEN
                 | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	jq -n -c --arg version '$(VERSION)' -f api/openapi/merge.jq $(OPENAPI_BASE) \
-		$(OPENAPI_FRAGMENTS) > $@.tmp
+		$(OPENAPI_FRAGMENTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
 	mv $@.tmp $@
 
 $(OPENAPI_INC): $(OPENAPI_DOC)
