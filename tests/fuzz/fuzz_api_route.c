@@ -29,7 +29,8 @@
 #include "common/log.h"
 
 #define TABLE_MAX 256
-#define SEGS_MAX  64
+/* Segments of a path: inputs are at most 4096 bytes (-max_len), each segment a '/'. */
+#define SEGS_MAX 4097
 
 static api_route table[TABLE_MAX];
 static size_t table_n;
@@ -130,8 +131,9 @@ static int split(const char *s, const char *seg[], size_t len[])
 /* Whether path fits pattern; *np receives the number of :name segments. */
 static bool ref_match(const char *pattern, const char *path, size_t *np)
 {
-	const char *ps[SEGS_MAX], *ss[SEGS_MAX];
-	size_t pl[SEGS_MAX], sl[SEGS_MAX];
+	/* static: large, and the target runs one input at a time */
+	static const char *ps[SEGS_MAX], *ss[SEGS_MAX];
+	static size_t pl[SEGS_MAX], sl[SEGS_MAX];
 	int n = split(pattern, ps, pl), m = split(path, ss, sl);
 
 	*np = 0;
@@ -151,8 +153,8 @@ static bool ref_match(const char *pattern, const char *path, size_t *np)
 /* The path's i-th segment, copied into out (API_PARAM_MAX bytes). */
 static void segment(const char *path, int i, char *out)
 {
-	const char *ss[SEGS_MAX];
-	size_t sl[SEGS_MAX];
+	static const char *ss[SEGS_MAX];
+	static size_t sl[SEGS_MAX];
 
 	if (split(path, ss, sl) <= i || sl[i] >= API_PARAM_MAX)
 		abort();
@@ -192,8 +194,9 @@ static void check_lookup(const api_route *routes, size_t n, const char *method, 
 		abort();
 	/* Each captured value is the path's segment where the pattern has :name. */
 	{
-		const char *ps[SEGS_MAX];
-		size_t pl[SEGS_MAX], c = 0;
+		static const char *ps[SEGS_MAX];
+		static size_t pl[SEGS_MAX];
+		size_t c = 0;
 		int segs = split(route->pattern, ps, pl);
 
 		for (int i = 0; i < segs; i++) {
