@@ -80,8 +80,8 @@ check "routes with an ability document 401 and 403" \
 	'map(select($ab[0][.op] != "-" and (.v.responses | has("401") and has("403") | not))) | map(.op)'
 check "operations with a body document 422" \
 	'map(select(.v.requestBody and (.v.responses | has("422") | not))) | map(.op)'
-check "operations on /{id} paths document 404" \
-	'map(select((.path | test("\\{id\\}")) and (.v.responses | has("404") | not))) | map(.op)'
+check "operations on paths with an {id} (or other) segment document 404" \
+	'map(select((.path | test("\\{[^}]+\\}")) and (.v.responses | has("404") | not))) | map(.op)'
 check "every operation has an operationId, a summary and tags" \
 	'map(select((.v.operationId and .v.summary and ((.v.tags // []) | length > 0)) | not)) | map(.op)'
 check "operationIds are unique" \
