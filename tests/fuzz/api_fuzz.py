@@ -23,7 +23,8 @@ fit the status's schema) are collected as the document's issues.
 --tokens names a file of bearer tokens, one a line: when the one in use
 stops working (a logout, a revocation among the fuzzed requests), the next
 is taken. The seed is printed first; the same seed and the same server
-repeat the same requests. Exit status: 0 no failure, 1 failures (each
+repeat the same requests (but for the ids of objects the run created,
+which the server draws). Exit status: 0 no failure, 1 failures (each
 written, with the request that caused it, to --failures and stderr), 2
 bad usage or nothing to fuzz. The document's issues go to --doc-issues
 (and stderr), whatever the exit status.
@@ -596,8 +597,8 @@ class Fuzzer:
                 return
             if status != 401:
                 return
+            print("api_fuzz: token %d refused; taking the next" % self.token_i)
             self.token_i = (self.token_i + 1) % len(self.tokens)
-            print("token %d refused; taking token %d" % (self.token_i - 1, self.token_i))
 
     # -- one request --
     def one(self, spec):
@@ -614,7 +615,7 @@ class Fuzzer:
         if rnd.random() < 0.02:
             exact = False
             path = rnd.pick([path + "/", path + "/extra", path.upper(), path + "%00",
-                             "/api/v1/" + pct(os.urandom(6)), path.replace("/", "//", 1)])
+                             "/api/v1/" + pct(rnd.randbytes(6)), path.replace("/", "//", 1)])
         query = make_query(rnd, spec.query_params(op)) if rnd.random() < 0.8 else ""
         target = path + ("?" + query if query else "")
         headers = {}
