@@ -61,7 +61,8 @@ ALL_TARGETS += $(API_FUZZ)
 endif
 LINT_SOURCES += tests/fuzz/fuzz_api_route.c
 
-$(API_FUZZ): $(API_FUZZ_SRCS) api/http.h api/valid.h api/module.h | $(DEPS_STAMP)
+$(API_FUZZ): $(API_FUZZ_SRCS) api/http.h api/valid.h api/module.h $(wildcard common/*.h) \
+             | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -I$(ROOT) $(HSCOMMON_CFLAGS) \
 		-DHS_VERSION='"$(VERSION)"' \
@@ -72,4 +73,5 @@ $(API_FUZZ): $(API_FUZZ_SRCS) api/http.h api/valid.h api/module.h | $(DEPS_STAMP
 fuzz: fuzz-api
 fuzz-api: $(API_FUZZ)
 	@mkdir -p $(BUILD)/fuzz/corpus-api-route
-	$(API_FUZZ) -max_total_time=$(FUZZ_TIME) -max_len=4096 $(BUILD)/fuzz/corpus-api-route
+	$(API_FUZZ) -max_total_time=$(FUZZ_TIME) -max_len=4096 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-api-route

@@ -107,8 +107,9 @@ if [ ! -x "$FUZZ" ]; then
 fi
 flog=$HS_SUITE_DIR/fuzz_api_route.log
 runs=${API_ROUTE_FUZZ_RUNS:-300000}
+# A failing input is kept in the suite's directory (build/test-logs/api_fuzz/ when it fails).
 if HS_FUZZ_ROUTES=$routes "$FUZZ" -runs="$runs" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
-	"$CORPUS" >"$flog" 2>&1; then
+	-artifact_prefix="$HS_SUITE_DIR/" "$CORPUS" >"$flog" 2>&1; then
 	t__result 1 "route lookup and input checks: $runs runs, no crash, leak or difference"
 else
 	t__result 0 "route lookup and input checks: $runs runs, no crash, leak or difference" "$flog"
