@@ -63,9 +63,10 @@ run: all
 	bash scripts/run.sh
 
 # rlm_hotspot against the stock set-up and the floor, one run (bench/README.md).
-# BENCH_ARGS=--full for the anchor's full load.
-bench: $(RLM_HOTSPOT)
+# BENCH_ARGS=--full for the anchor's full load. Then the API under wrk.
+bench: $(RLM_HOTSPOT) $(HOTSPOTD)
 	bash bench/bench.sh $(BENCH_ARGS)
+	bash bench/api_bench.sh $(API_BENCH_ARGS)
 
 test: all
 	bash tests/run.sh $(if $(SUITE),--only $(SUITE)) $(TEST_SUITES)

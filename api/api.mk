@@ -97,3 +97,5 @@ $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/ap
          $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d \
          $(BUILD)/san/tests/unit/test_coa.d $(BUILD)/san/tests/unit/test_crypto.d \
          $(BUILD)/san/tests/unit/test_api_auth.d
+
+include api/openapi.mk

@@ -56,5 +56,6 @@ extern const api_module api_mod_routers;
 extern const api_module api_mod_login;
 extern const api_module api_mod_audit;
 extern const api_module api_mod_accounts;
+extern const api_module api_mod_openapi;
 
 #endif

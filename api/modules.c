@@ -13,6 +13,7 @@ const api_module *const api_modules[] = {
 	&api_mod_login,    /* /api/v1/auth */
 	&api_mod_audit,    /* /api/v1/audit-logs */
 	&api_mod_accounts, /* tenant, admin, token and health commands */
+	&api_mod_openapi,
 	NULL,
 };
 
