@@ -75,6 +75,8 @@ static const cfg_key cfg_keys[] = {
 	INT("API_MAX_BODY", api_max_body, "1048576", 1024, 64 * 1024 * 1024),
 	INT("API_MAX_CONNECTIONS", api_max_connections, "256", 1, 10000),
 	INT("API_CONNECTION_TIMEOUT", api_connection_timeout, "30", 1, 3600),
+	INT("EVENTS_MAX_STREAMS", events_max_streams, "32", 1, 10000),
+	INT("EVENTS_HEARTBEAT", events_heartbeat, "15", 1, 300),
 	{"LOG_LEVEL", CFG_ENUM, F(log_level), "info", 0, 0, log_level_names, 0},
 	{"LOG_REQUESTS", CFG_BOOL, F(log_requests), "true", 0, 0, NULL, 0},
 	INT("WORKER_THREADS", worker_threads, "4", 1, 256),

@@ -51,6 +51,8 @@ typedef struct hs_config {
 	int api_max_body; /* bytes */
 	int api_max_connections;
 	int api_connection_timeout;
+	int events_max_streams; /* concurrent /api/v1/events streams */
+	int events_heartbeat;   /* seconds between ": ping" lines of a stream */
 
 	/* Logging */
 	int log_level; /* an hs_log_level */
