@@ -10,9 +10,9 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
-	&api_mod_customers,
-	&api_mod_dashboard,
-	&api_mod_events,
+	&api_mod_customers, /* customers and their history */
+	&api_mod_dashboard, /* dashboard statistics */
+	&api_mod_events,    /* the live event stream */
 	NULL,
 };
 
