@@ -60,6 +60,9 @@ static atomic_int ev_open;
 typedef struct {
 	hs_db_pool *db;
 	char tenant[API_UUID_LEN];
+	char token_id[API_UUID_LEN];
+	char token_hash[65];    /* the caller's token, re-checked while the stream runs */
+	long long next_check;   /* CLOCK_MONOTONIC ms of the next check */
 	int fd;                 /* the client's socket, to wait on */
 	long long cursor;       /* the last id sent (or the start) */
 	long long safe;         /* every id <= safe is final */
@@ -110,6 +113,7 @@ static void stream_free(ev_stream *st)
 		return;
 	free(st->pending_writers);
 	free(st->buf);
+	explicit_bzero(st->token_hash, sizeof st->token_hash);
 	free(st);
 }
 
@@ -160,10 +164,33 @@ static int messages_add(ev_stream *st, const PGresult *res)
 }
 
 /*
+ * Whether the stream's token still holds events.read (live, not revoked or
+ * expired, its admin and tenant active): 1 yes, 0 no, -1 when the database
+ * did not say.  Runs in the poll's transaction, which is rolled back.
+ */
+static int token_live(ev_stream *st, PGconn *conn)
+{
+	const char *params[2] = {st->token_hash, st->token_id};
+	PGresult *res =
+		PQexecParams(conn,
+			     "SELECT count(*) FROM hs_api_token_resolve($1)"
+			     " WHERE token_id = $2::uuid AND ('events.read' = ANY (abilities)"
+			     " OR '*' = ANY (abilities))",
+			     2, NULL, params, NULL, NULL, 0);
+	int rc = -1;
+
+	if (hs_db_classify(conn, res) == HS_DB_OK && PQntuples(res) == 1)
+		rc = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	PQclear(res);
+	return rc;
+}
+
+/*
  * One poll: the horizon, then the tenant's events after the cursor up to
- * it.  Returns the number of events added, -1 when the database could
- * not be asked (the stream goes on; the next poll tries again), or -2 when
- * memory ran out.
+ * it; every heartbeat interval, the token first.  Returns the number of
+ * events added, -1 when the database could not be asked (the stream goes
+ * on; the next poll tries again), -2 when memory ran out, or -3 when the
+ * token no longer holds events.read.
  */
 static int stream_poll(ev_stream *st)
 {
@@ -180,6 +207,16 @@ static int stream_poll(ev_stream *st)
 	}
 	if (hs_db_tx_tenant(conn, st->tenant, err, sizeof err) != HS_DB_OK)
 		goto out;
+	if (now_ms() >= st->next_check) {
+		int live = token_live(st, conn);
+
+		if (live == 0) {
+			n = -3;
+			goto out;
+		}
+		if (live == 1)
+			st->next_check = now_ms() + st->heartbeat_ms;
+	}
 	params[0] = st->pending_writers;
 	res = PQexecParams(conn, "SELECT * FROM hs_events_horizon($1::text[])", 1, NULL, params,
 			   NULL, NULL, 0);
@@ -271,7 +308,7 @@ static long stream_read(void *cls, char *out, size_t max)
 
 			/* A full batch means more is waiting: poll again at once. */
 			st->next_poll = n == EV_BATCH ? now : now + EV_POLL_MS;
-			if (n == -2)
+			if (n == -2 || n == -3)
 				return -1;
 		}
 		if (st->len == 0 && now >= st->next_ping && buf_str(st, ": ping\n\n") != 0)
@@ -344,6 +381,7 @@ static int stream_start(api_req *req, long long *start)
 /* A new stream for req after cursor; NULL when out of memory. */
 static ev_stream *stream_new(const api_req *req, long long cursor, int fd)
 {
+	const char *token = api_auth_bearer(api_req_header(req, "Authorization"));
 	const hs_config *cfg = req->app->cfg;
 	ev_stream *st = calloc(1, sizeof *st);
 	long beat = cfg->events_heartbeat;
@@ -355,12 +393,18 @@ static ev_stream *stream_new(const api_req *req, long long cursor, int fd)
 		beat = cfg->api_connection_timeout / 2 > 0 ? cfg->api_connection_timeout / 2 : 1;
 	st->db = req->app->db;
 	memcpy(st->tenant, req->who.tenant_id, sizeof st->tenant);
+	memcpy(st->token_id, req->who.token_id, sizeof st->token_id);
+	if (!token || api_auth_token_hash(token, st->token_hash) != 0) {
+		stream_free(st);
+		return NULL;
+	}
 	st->fd = fd;
 	st->cursor = cursor;
 	st->safe = cursor;
 	st->heartbeat_ms = beat * 1000;
 	st->next_poll = now_ms();
 	st->next_ping = st->next_poll + st->heartbeat_ms;
+	st->next_check = st->next_ping; /* the authorizer has just checked it */
 	/* The first bytes make the server send the headers at once. */
 	if (buf_str(st, "retry: " EV_RETRY_MS "\n: connected\n\n") != 0) {
 		stream_free(st);

@@ -17,8 +17,12 @@ export WORKER_THREADS=1 EVENTS_MAX_STREAMS=3 EVENTS_HEARTBEAT=1
 api_two_tenants $DB || { echo "Bail out! cannot insert the tokens"; exit 1; }
 owner() { hs_psql_as hs_owner $DB -At -c "$1"; }
 TR=$(api_tok)
+TE=$(api_tok)
 owner "INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities)
        SELECT tenant_id, id, 'routers only', '$(api_sha "$TR")', ARRAY['routers.read']
+         FROM admins WHERE email = 'ten-a@example.org';
+       INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities)
+       SELECT tenant_id, id, 'events only', '$(api_sha "$TE")', ARRAY['events.read']
          FROM admins WHERE email = 'ten-a@example.org'" >/dev/null
 
 t_ok "serve answers HTTP" serve_on serve
@@ -125,6 +129,20 @@ stream r3 "$TB" -H "Last-Event-ID: 0"
 t_ok "B resuming from 0" seen r3 "^id: $B2\$"
 t_is "$(ids r3)" "$B1,$B2" "sees only B's events"
 stop_stream r3
+
+# --- a token revoked while its stream is open ---------------------------------------
+stream rev "$TE"
+t_ok "a token with events.read alone opens a stream" seen rev '^: connected' 5
+sleep 1.5
+t_ok "which stays open" kill -0 "${CURLS[rev]}"
+owner "UPDATE api_tokens SET revoked_at = now() WHERE token_hash = '$(api_sha "$TE")'" >/dev/null
+gone=0
+for i in $(seq 1 50); do
+	kill -0 "${CURLS[rev]}" 2>/dev/null || { gone=1; break; }
+	sleep 0.1
+done
+t_is "$gone" 1 "revoking the token ends its stream within a heartbeat interval"
+stop_stream rev
 
 # --- the stream limit -------------------------------------------------------------------
 stream l3 "$TA"
