@@ -96,6 +96,25 @@ t_is "$(ids live)" "$A3" "A's live stream has only A's new event"
 t_is "$(ids liveb)" "$B2" "B's live stream has only B's new event"
 t_ok "idle streams get ': ping' heartbeats" seen live '^: ping$' 4
 
+# --- from the RADIUS path ------------------------------------------------------------
+# An Accounting-Start through hs_radius_accounting (as hs_radius) writes
+# session.started in its own transaction.
+owner "INSERT INTO mikrotik_devices (tenant_id, name, ip_address, radius_secret)
+       SELECT id, 'nas', '10.77.0.1', 'secret-123' FROM tenants WHERE slug = 'ten-a';
+       INSERT INTO profiles (tenant_id, name, currency) SELECT id, 'P', 'UGX' FROM tenants WHERE slug = 'ten-a';
+       INSERT INTO vouchers (tenant_id, code, password, profile_id, currency)
+       SELECT t.id, 'RADV1', 'pw', p.id, 'UGX' FROM tenants t JOIN profiles p ON p.tenant_id = t.id
+        WHERE t.slug = 'ten-a'" >/dev/null
+t_is "$(hs_psql_as hs_radius $DB -At -c "SELECT string_agg(result, ',') FROM hs_radius_accounting(
+	ARRAY['10.77.0.1']::inet[], ARRAY[1], ARRAY['acct-1'], ARRAY['sid-1'], ARRAY['RADV1'],
+	ARRAY['AA:BB:CC:00:00:01'], ARRAY[NULL]::inet[], ARRAY[0]::bigint[], ARRAY[0]::bigint[],
+	ARRAY[0]::bigint[], ARRAY[NULL]::text[], ARRAY[now()])")" ok "an Accounting-Start as hs_radius"
+t_ok "its session.started reaches A's stream" seen live '^event: session.started$' 5
+t_is "$(grep -A1 '^event: session.started$' "$HS_SUITE_DIR/live.out" | sed -n 's/^data: //p' | jq -r '[.username, .calling_station_id] | @tsv')" \
+	"$(printf 'RADV1\tAA:BB:CC:00:00:01')" "with the session in its data"
+t_fail "and not B's" grep -q '^event: session.started$' "$HS_SUITE_DIR/liveb.out"
+A3R=$(owner "SELECT max(id) FROM events WHERE type = 'session.started'")
+
 # --- a transaction that commits after a later one -------------------------------------
 # The event of a transaction still open holds a lower id than one committed
 # after it; the stream must wait for it instead of moving past it.
@@ -114,12 +133,12 @@ A4=$(head -1 "$HS_SUITE_DIR/slow.out")
 t_is "$((A4 < A5))" 1 "the slow transaction took the lower id ($A4 < $A5)"
 t_ok "both reach the stream" seen live "^id: $A5\$" 6
 seen live "^id: $A4\$" 2
-t_is "$(ids live)" "$A3,$A4,$A5" "the later-committed lower id is sent, in id order, once"
+t_is "$(ids live)" "$A3,$A3R,$A4,$A5" "the later-committed lower id is sent, in id order, once"
 
 # --- resume -----------------------------------------------------------------------------
 stream r1 "$TA" -H "Last-Event-ID: $A2"
 t_ok "Last-Event-ID resumes" seen r1 "^id: $A5\$"
-t_is "$(ids r1)" "$A3,$A4,$A5" "right after the given id: nothing older, no gap"
+t_is "$(ids r1)" "$A3,$A3R,$A4,$A5" "right after the given id: nothing older, no gap"
 stop_stream r1
 stream r2 "$TA" -G -d "last_event_id=$A4"
 t_ok "?last_event_id= resumes too" seen r2 "^id: $A5\$"
