@@ -69,6 +69,7 @@ typedef struct {
 	long long pending_last; /* last_id of a horizon still waiting for its writers */
 	char *pending_writers;  /* their virtual transaction ids, as a text[] literal */
 	long heartbeat_ms;
+	bool failing;                   /* the last poll failed: logged once, not twice a second */
 	long long next_poll, next_ping; /* CLOCK_MONOTONIC ms */
 	char *buf;                      /* bytes not yet handed to the server */
 	size_t len, off, cap;
@@ -202,7 +203,9 @@ static int stream_poll(ev_stream *st)
 
 	conn = hs_db_pool_get(st->db, EV_POOL_WAIT, err, sizeof err);
 	if (!conn) {
-		hs_log(HS_LOG_WARN, "events: database unreachable: %s", err);
+		if (!st->failing)
+			hs_log(HS_LOG_WARN, "events: database unreachable: %s", err);
+		st->failing = true;
 		return -1;
 	}
 	if (hs_db_tx_tenant(conn, st->tenant, err, sizeof err) != HS_DB_OK)
@@ -244,8 +247,11 @@ fail:
 	hs_db_errmsg(conn, res, err, sizeof err);
 	n = -1;
 out:
-	if (n == -1 && *err)
+	if (n == -1 && *err && !st->failing)
 		hs_log(HS_LOG_WARN, "events: poll failed: %s", err);
+	if (n != -1 && st->failing)
+		hs_log(HS_LOG_INFO, "events: polling again");
+	st->failing = n == -1;
 	PQclear(res);
 	PQclear(PQexec(conn, "ROLLBACK"));
 	hs_db_pool_put(st->db, conn, PQstatus(conn) != CONNECTION_OK);

@@ -417,6 +417,8 @@ static void test_defaults(void **state)
 				   "API_MAX_BODY=1048576\n"
 				   "API_MAX_CONNECTIONS=256\n"
 				   "API_CONNECTION_TIMEOUT=30\n"
+				   "EVENTS_MAX_STREAMS=32\n"
+				   "EVENTS_HEARTBEAT=15\n"
 				   "LOG_LEVEL=info\n"
 				   "LOG_REQUESTS=true\n"
 				   "WORKER_THREADS=4\n"
