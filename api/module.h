@@ -57,5 +57,8 @@ extern const api_module api_mod_login;
 extern const api_module api_mod_audit;
 extern const api_module api_mod_accounts;
 extern const api_module api_mod_openapi;
+extern const api_module api_mod_customers;
+extern const api_module api_mod_dashboard;
+extern const api_module api_mod_events;
 
 #endif

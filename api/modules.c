@@ -14,6 +14,9 @@ const api_module *const api_modules[] = {
 	&api_mod_audit,    /* /api/v1/audit-logs */
 	&api_mod_accounts, /* tenant, admin, token and health commands */
 	&api_mod_openapi,
+	&api_mod_customers, /* customers and their history */
+	&api_mod_dashboard, /* dashboard statistics */
+	&api_mod_events,    /* the live event stream */
 	NULL,
 };
 

@@ -81,6 +81,8 @@ static const cfg_key cfg_keys[] = {
 	INT("LOGIN_MAX_FAILURES", login_max_failures, "5", 1, 1000),
 	INT("LOGIN_MAX_FAILURES_PER_ADDRESS", login_max_failures_address, "20", 1, 100000),
 	INT("LOGIN_FAILURE_WINDOW", login_failure_window, "900", 10, 86400),
+	INT("EVENTS_MAX_STREAMS", events_max_streams, "32", 1, 10000),
+	INT("EVENTS_HEARTBEAT", events_heartbeat, "15", 1, 300),
 	{"LOG_LEVEL", CFG_ENUM, F(log_level), "info", 0, 0, log_level_names, 0},
 	{"LOG_REQUESTS", CFG_BOOL, F(log_requests), "true", 0, 0, NULL, 0},
 	INT("WORKER_THREADS", worker_threads, "4", 1, 256),

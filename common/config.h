@@ -59,6 +59,8 @@ typedef struct hs_config {
 	int login_max_failures;         /* per account within login_failure_window */
 	int login_max_failures_address; /* per client address within the window */
 	int login_failure_window;       /* seconds */
+	int events_max_streams; /* concurrent /api/v1/events streams */
+	int events_heartbeat;   /* seconds between ": ping" lines of a stream */
 
 	/* Logging */
 	int log_level; /* an hs_log_level */

@@ -423,6 +423,8 @@ static void test_defaults(void **state)
 				   "LOGIN_MAX_FAILURES=5\n"
 				   "LOGIN_MAX_FAILURES_PER_ADDRESS=20\n"
 				   "LOGIN_FAILURE_WINDOW=900\n"
+				   "EVENTS_MAX_STREAMS=32\n"
+				   "EVENTS_HEARTBEAT=15\n"
 				   "LOG_LEVEL=info\n"
 				   "LOG_REQUESTS=true\n"
 				   "WORKER_THREADS=4\n"
