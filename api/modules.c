@@ -10,6 +10,10 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
+	&api_mod_profiles,
+	&api_mod_vouchers,
+	&api_mod_voucher_batch,
+	&api_mod_voucher_print,
 	NULL,
 };
 

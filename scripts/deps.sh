@@ -10,7 +10,7 @@ PACKAGES=(
 	freeradius freeradius-utils libfreeradius-dev libtalloc-dev
 	postgresql postgresql-client libpq-dev
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
-	libcmocka-dev
+	libcmocka-dev libqrencode-dev
 	clang clang-format cppcheck valgrind libclang-rt-14-dev
 	openssl curl jq iproute2 procps util-linux psmisc
 )
