@@ -249,10 +249,14 @@ static const char standard_sql[] =
 	" validity_seconds, currency) SELECT t.id, s.name, s.description, s.data_limit_bytes,"
 	" s.validity_seconds, t.currency FROM s, tenants t WHERE t.id = hs_current_tenant()"
 	" ON CONFLICT (tenant_id, name) DO NOTHING RETURNING name)"
-	" SELECT coalesce((SELECT json_agg(name ORDER BY name) FROM ins), '[]')::text,"
-	" coalesce((SELECT json_agg(" PROFILE_JSON " ORDER BY p.name) FROM profiles p"
-	" WHERE p.name IN (SELECT name FROM s)), '[]')::text,"
-	" (SELECT json_agg(name ORDER BY name) FROM s)::text";
+	" SELECT coalesce((SELECT json_agg(name ORDER BY name) FROM ins), '[]')::text";
+
+/* The standard set as it is after standard_sql (a statement of its own:
+ * one statement does not see the rows its own CTE inserted). */
+static const char standard_list_sql[] =
+	"SELECT coalesce(json_agg(" PROFILE_JSON " ORDER BY p.name), '[]')::text FROM profiles p"
+	" WHERE p.name IN ('1GB-DAILY', '5GB-WEEKLY', '20GB-MONTHLY', 'UNLIMITED-DAILY',"
+	" 'UNLIMITED-WEEKLY', 'UNLIMITED-MONTHLY')";
 
 /* ---- validation ---------------------------------------------------------------- */
 
@@ -754,8 +758,14 @@ static void profiles_standard(api_req *req)
 	}
 	created = api__row_json(res, 0);
 	n = json_array_size(created);
+	PQclear(res);
+	res = PQexecParams(conn, standard_list_sql, 0, NULL, NULL, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
+		api__reply_db_failure(req, conn, res, "profiles", NULL);
+		goto out;
+	}
 	data = json_pack("{s:O, s:o}", "created", created ? created : json_null(), "profiles",
-			 json_loads(PQgetvalue(res, 0, 1), 0, NULL));
+			 api__row_json(res, 0));
 	if (!data || (n && api__audit(conn, req, "profile.standard", "profile", NULL,
 				      json_pack("{s:O}", "created", created)) != HS_DB_OK)) {
 		api_reply_error(req, 500, "internal error");
