@@ -589,7 +589,7 @@ out:
 /* Adds the vouchers in chunks (one transaction), drawing progress. */
 static int cli_generate(PGconn *conn, const cli_args *a, const char *profile, const char *batch)
 {
-	bool tty = isatty(STDERR_FILENO) && !a->quiet;
+	bool tty = isatty(STDERR_FILENO);
 	batch_args b = {.prefix = a->prefix, .currency = a->currency};
 	const char *params[13];
 	PGresult *res = NULL;
