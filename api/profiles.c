@@ -139,11 +139,10 @@ bool api__phone_ok(const char *s)
 json_t *api__member_names(const json_t *body)
 {
 	json_t *names = json_array();
-	const char *key;
-	json_t *v;
 
-	json_object_foreach((json_t *)body, key, v)
-		json_array_append_new(names, json_string(key));
+	for (void *it = json_object_iter((json_t *)body); it;
+	     it = json_object_iter_next((json_t *)body, it))
+		json_array_append_new(names, json_string(json_object_iter_key(it)));
 	return names;
 }
 
@@ -169,16 +168,25 @@ bool api__commit(api_req *req, PGconn *conn)
 #define PROFILE_JSON                                                                               \
 	"json_build_object('id', p.id, 'name', p.name, 'description', p.description,"              \
 	" 'data_limit_bytes', p.data_limit_bytes,"                                                 \
-	" 'data_limit_mb', " API__SQL_UNITS("p.data_limit_bytes", "1048576") ","                            \
-	" 'validity_seconds', p.validity_seconds,"                                                 \
-	" 'validity_hours', " API__SQL_UNITS("p.validity_seconds", "3600") ","                              \
-	" 'time_limit_seconds', p.time_limit_seconds, 'rate_limit', p.rate_limit,"                \
-	" 'idle_timeout_seconds', p.idle_timeout_s, 'shared_users', p.shared_users,"              \
-	" 'mac_lock', p.mac_lock, 'code_only', p.code_only,"                                       \
-	" 'price', hs_money_major(p.price_minor, p.currency), 'price_minor', p.price_minor,"       \
-	" 'currency', p.currency, 'is_active', p.is_active,"                                       \
-	" 'terms', hs_voucher_terms_text(p.data_limit_bytes, p.validity_seconds,"                 \
-	" p.time_limit_seconds), 'created_at', p.created_at, 'updated_at', p.updated_at)"
+	" 'data_limit_mb', " API__SQL_UNITS(                                                       \
+		"p.data_limit_bytes",                                                              \
+		"1048576") ","                                                                     \
+			   " 'validity_seconds', p.validity_seconds,"                              \
+			   " 'validity_hours', " API__SQL_UNITS(                                   \
+				   "p.validity_seconds",                                           \
+				   "3600") ","                                                     \
+					   " 'time_limit_seconds', p.time_limit_seconds, "         \
+					   "'rate_limit', p.rate_limit,"                           \
+					   " 'idle_timeout_seconds', p.idle_timeout_s, "           \
+					   "'shared_users', p.shared_users,"                       \
+					   " 'mac_lock', p.mac_lock, 'code_only', p.code_only,"    \
+					   " 'price', hs_money_major(p.price_minor, p.currency), " \
+					   "'price_minor', p.price_minor,"                         \
+					   " 'currency', p.currency, 'is_active', p.is_active,"    \
+					   " 'terms', hs_voucher_terms_text(p.data_limit_bytes, "  \
+					   "p.validity_seconds,"                                   \
+					   " p.time_limit_seconds), 'created_at', p.created_at, "  \
+					   "'updated_at', p.updated_at)"
 
 /* $1: the request as column values (see profile_input). */
 static const char insert_sql[] =
@@ -191,23 +199,37 @@ static const char insert_sql[] =
 	" (j->>'time_limit_seconds')::bigint, j->>'rate_limit', (j->>'idle_timeout_s')::int,"
 	" coalesce((j->>'shared_users')::int, 1), coalesce((j->>'mac_lock')::boolean, false),"
 	" coalesce((j->>'code_only')::boolean, false),"
-	" coalesce(hs_money_minor((j->>'price')::numeric, coalesce(j->>'currency', t.currency)), 0),"
+	" coalesce(hs_money_minor((j->>'price')::numeric, coalesce(j->>'currency', t.currency)), "
+	"0),"
 	" coalesce(j->>'currency', t.currency), coalesce((j->>'is_active')::boolean, true)"
 	" FROM i, tenants t WHERE t.id = hs_current_tenant() RETURNING *)"
 	" SELECT p.id, " PROFILE_JSON "::text FROM p";
 
-/* A member given (even as null) replaces the column; others stay. */
-#define SETCOL(col, cast) col " = CASE WHEN j ? '" col "' THEN (j->>'" col "')" cast " ELSE p." col " END"
-
-/* $1 the id, $2 the request as column values. */
+/*
+ * $1 the id, $2 the request as column values.  A member given (even as
+ * null) replaces its column; the others stay.
+ */
 static const char update_sql[] =
-	"WITH i AS (SELECT $2::jsonb AS j),"
-	" p AS (UPDATE profiles p SET " SETCOL("name", "") ", " SETCOL("description", "") ", "
-	SETCOL("data_limit_bytes", "::bigint") ", " SETCOL("validity_seconds", "::bigint") ", "
-	SETCOL("time_limit_seconds", "::bigint") ", " SETCOL("rate_limit", "") ", "
-	SETCOL("idle_timeout_s", "::int") ", " SETCOL("shared_users", "::int") ", "
-	SETCOL("mac_lock", "::boolean") ", " SETCOL("code_only", "::boolean") ", "
-	SETCOL("is_active", "::boolean") ","
+	"WITH i AS (SELECT $2::jsonb AS j), p AS (UPDATE profiles p SET"
+	" name = CASE WHEN j ? 'name' THEN (j->>'name') ELSE p.name END,"
+	" description = CASE WHEN j ? 'description' THEN (j->>'description') ELSE p.description "
+	"END,"
+	" data_limit_bytes = CASE WHEN j ? 'data_limit_bytes' THEN "
+	"(j->>'data_limit_bytes')::bigint ELSE p.data_limit_bytes END,"
+	" validity_seconds = CASE WHEN j ? 'validity_seconds' THEN "
+	"(j->>'validity_seconds')::bigint ELSE p.validity_seconds END,"
+	" time_limit_seconds = CASE WHEN j ? 'time_limit_seconds' THEN "
+	"(j->>'time_limit_seconds')::bigint ELSE p.time_limit_seconds END,"
+	" rate_limit = CASE WHEN j ? 'rate_limit' THEN (j->>'rate_limit') ELSE p.rate_limit END,"
+	" idle_timeout_s = CASE WHEN j ? 'idle_timeout_s' THEN (j->>'idle_timeout_s')::int ELSE "
+	"p.idle_timeout_s END,"
+	" shared_users = CASE WHEN j ? 'shared_users' THEN (j->>'shared_users')::int ELSE "
+	"p.shared_users END,"
+	" mac_lock = CASE WHEN j ? 'mac_lock' THEN (j->>'mac_lock')::boolean ELSE p.mac_lock END,"
+	" code_only = CASE WHEN j ? 'code_only' THEN (j->>'code_only')::boolean ELSE p.code_only "
+	"END,"
+	" is_active = CASE WHEN j ? 'is_active' THEN (j->>'is_active')::boolean ELSE p.is_active "
+	"END,"
 	" price_minor = CASE WHEN j ? 'price' THEN hs_money_minor((j->>'price')::numeric,"
 	" coalesce(j->>'currency', p.currency)) ELSE p.price_minor END,"
 	" currency = coalesce(j->>'currency', p.currency)"
@@ -273,7 +295,7 @@ typedef struct {
 
 typedef struct {
 	const char *column;
-	long long max; /* in the base unit */
+	long long max;     /* in the base unit */
 	const char *range; /* the error message */
 	unit_member m[4];
 } unit_group;
@@ -282,7 +304,9 @@ static const unit_group unit_groups[] = {
 	{"data_limit_bytes",
 	 1LL << 50,
 	 "must be a positive number of at most 1 PiB, or null for unlimited",
-	 {{"data_limit_bytes", 1, false}, {"data_limit_mb", MIB, true}, {"data_limit_gb", GIB, true}}},
+	 {{"data_limit_bytes", 1, false},
+	  {"data_limit_mb", MIB, true},
+	  {"data_limit_gb", GIB, true}}},
 	{"validity_seconds",
 	 3650 * DAY,
 	 "must be a positive integer of at most 3650 days, or null for no expiry",
@@ -315,7 +339,7 @@ static long long unit_value(const json_t *v, const unit_member *u, long long max
 		return -1;
 	/* Positive here: rounding is adding one half and truncating. */
 	return (long long)(d * (double)u->mult + 0.5) < 1 ? -1
-							   : (long long)(d * (double)u->mult + 0.5);
+							  : (long long)(d * (double)u->mult + 0.5);
 }
 
 /* Reads the members of group g from body into out[column]. */
@@ -332,7 +356,8 @@ static void check_unit_group(const json_t *body, const unit_group *g, json_t *ou
 		if (given) {
 			char msg[128];
 
-			snprintf(msg, sizeof msg, "give only one of %s and %s", given, g->m[i].member);
+			snprintf(msg, sizeof msg, "give only one of %s and %s", given,
+				 g->m[i].member);
 			api_error_add(errors, g->m[i].member, msg);
 			continue;
 		}
@@ -709,7 +734,8 @@ static void profiles_list(api_req *req)
 	api_query_pattern(req, "search", PROFILE_SEARCH_MAX, pattern, errors);
 	is_active_arg(req, &active, errors);
 	page = api_query_int(req, "page", 1, PROFILE_PAGE_MAX, errors);
-	per_page = api_query_int(req, "per_page", PROFILE_PER_PAGE_DEF, PROFILE_PER_PAGE_MAX, errors);
+	per_page =
+		api_query_int(req, "per_page", PROFILE_PER_PAGE_DEF, PROFILE_PER_PAGE_MAX, errors);
 	if (json_object_size(errors)) {
 		api_reply_invalid(req, "validation failed", errors);
 		return;
@@ -773,7 +799,8 @@ static void profiles_standard(api_req *req)
 	}
 	if (api__commit(req, conn)) {
 		api_reply(req, n ? 201 : 200,
-			  n ? "Standard profiles created" : "Standard profiles already exist", data);
+			  n ? "Standard profiles created" : "Standard profiles already exist",
+			  data);
 		data = NULL;
 	}
 	conn = NULL;

@@ -32,7 +32,7 @@
 #define BATCH_LIST_MAX         100 /* vouchers listed in the create's answer */
 #define BATCH_SMS_MAX          100 /* vouchers a batch may send by SMS */
 #define BATCH_NAME_MAX         200
-#define BATCH_VALIDITY_H_MAX   87600 /* 10 years */
+#define BATCH_VALIDITY_H_MAX   87600        /* 10 years */
 #define BATCH_DATA_MB_MAX      1073741824.0 /* 1 PiB */
 #define BATCH_PREFIX_MAX       16
 #define BATCH_CLI_CHUNK        500
@@ -48,7 +48,7 @@
 	" 'created_at', b.created_at, 'counts', (SELECT coalesce(json_object_agg(c.status, c.n),"  \
 	" '{}') FROM (SELECT status, count(*) AS n FROM vouchers WHERE batch_id = b.id"            \
 	" GROUP BY status) c), 'links', json_build_object('vouchers',"                             \
-	" '/api/v1/vouchers?batch_id=' || b.id, 'print', '/api/v1/vouchers/batches/' || b.id"     \
+	" '/api/v1/vouchers?batch_id=' || b.id, 'print', '/api/v1/vouchers/batches/' || b.id"      \
 	" || '/print'))"
 
 static const char batch_sql[] = "SELECT " BATCH_JSON "::text FROM voucher_batches b"
@@ -140,7 +140,8 @@ static void read_numbers(const json_t *body, batch_args *a, json_t *errors)
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > BATCH_VALIDITY_H_MAX)
-			api_error_add(errors, "validity_hours", "must be an integer from 1 to 87600");
+			api_error_add(errors, "validity_hours",
+				      "must be an integer from 1 to 87600");
 		else
 			snprintf(a->validity_s, sizeof a->validity_s, "%lld",
 				 (long long)json_integer_value(v) * 3600);
@@ -197,7 +198,8 @@ static void read_sale(const json_t *body, batch_args *a, json_t *errors)
 		a->customer_name = api_text_field(v, "customer_name", CUSTOMER_NAME_MAX, errors);
 	v = json_object_get(body, "customer_phone");
 	if (v && !json_is_null(v) && !api__phone_ok(json_string_value(v)))
-		api_error_add(errors, "customer_phone", "must be a phone number: + and 4-20 digits");
+		api_error_add(errors, "customer_phone",
+			      "must be a phone number: + and 4-20 digits");
 	else if (v && !json_is_null(v))
 		a->customer_phone = json_string_value(v);
 	v = json_object_get(body, "router_id");
@@ -304,10 +306,11 @@ static bool batch_refs(api_req *req, PGconn *conn, batch_args *a, char **profile
 	if (a->customer_phone)
 		return run(req, conn, API__CUSTOMER_SQL("1", "2"), 2, params, customer);
 	if (a->customer_name)
-		return run(req, conn,
-			   "INSERT INTO customers (tenant_id, name) VALUES (hs_current_tenant(), $2)"
-			   " RETURNING id, $1::text",
-			   2, params, customer);
+		return run(
+			req, conn,
+			"INSERT INTO customers (tenant_id, name) VALUES (hs_current_tenant(), $2)"
+			" RETURNING id, $1::text",
+			2, params, customer);
 	return true;
 }
 
@@ -463,7 +466,8 @@ static bool amount_ok(const char *s)
 	if (s[n] == '\0')
 		return true;
 	return s[n] == '.' && strspn(s + n + 1, "0123456789") >= 1 &&
-	       strspn(s + n + 1, "0123456789") <= 4 && s[n + 1 + strspn(s + n + 1, "0123456789")] == '\0';
+	       strspn(s + n + 1, "0123456789") <= 4 &&
+	       s[n + 1 + strspn(s + n + 1, "0123456789")] == '\0';
 }
 
 /* Parses the command's options into a; 0, or 2 (reported) on bad usage. */
@@ -598,7 +602,8 @@ static int cli_generate(PGconn *conn, const cli_args *a, const char *profile, co
 	if (a->price)
 		snprintf(b.price, sizeof b.price, "%s", a->price);
 	for (long done = 0; done < a->quantity;) {
-		long k = a->quantity - done < BATCH_CLI_CHUNK ? a->quantity - done : BATCH_CLI_CHUNK;
+		long k =
+			a->quantity - done < BATCH_CLI_CHUNK ? a->quantity - done : BATCH_CLI_CHUNK;
 
 		snprintf(n, sizeof n, "%ld", k);
 		generate_params(params, batch, profile, n, "", &b, NULL);
@@ -635,11 +640,12 @@ static int cli_run(const hs_config *cfg, int argc, char **argv)
 		goto out;
 	params[0] = batch;
 	params[1] = "{\"via\": \"cli\"}";
-	res = PQexecParams(conn,
-			   "INSERT INTO audit_log (tenant_id, action, object_type, object_id, details)"
-			   " SELECT hs_current_tenant(), 'voucher.batch_generate', 'voucher_batch',"
-			   " $1, $2::jsonb",
-			   2, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(
+		conn,
+		"INSERT INTO audit_log (tenant_id, action, object_type, object_id, details)"
+		" SELECT hs_current_tenant(), 'voucher.batch_generate', 'voucher_batch',"
+		" $1, $2::jsonb",
+		2, NULL, params, NULL, NULL, 0);
 	if (hs_db_classify(conn, res) != HS_DB_OK) {
 		cli_fail(conn, res, "audit");
 		goto out;

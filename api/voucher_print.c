@@ -140,7 +140,8 @@ static bool qr_svg(FILE *fp, const char *text)
 			while (x + run < w && (qr->data[y * w + x + run] & 1))
 				run++;
 			if (run)
-				fprintf(fp, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, run, run);
+				fprintf(fp, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, run,
+					run);
 			x += run ? run : 1;
 		}
 	}

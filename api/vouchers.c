@@ -41,10 +41,10 @@
 /* A session as the details show it. */
 #define SESSION_JSON                                                                               \
 	"json_build_object('id', s.id, 'router_id', s.router_id, 'nas_ip', host(s.nas_ip),"        \
-	" 'calling_station_id', s.calling_station_id, 'framed_ip', host(s.framed_ip),"            \
+	" 'calling_station_id', s.calling_station_id, 'framed_ip', host(s.framed_ip),"             \
 	" 'started_at', s.started_at, 'last_update_at', s.last_update_at,"                         \
 	" 'stopped_at', s.stopped_at, 'input_octets', s.input_octets,"                             \
-	" 'output_octets', s.output_octets, 'bytes', s.input_octets + s.output_octets,"           \
+	" 'output_octets', s.output_octets, 'bytes', s.input_octets + s.output_octets,"            \
 	" 'session_time', s.session_time, 'terminate_cause', s.terminate_cause,"                   \
 	" 'open', s.stopped_at IS NULL, 'disconnect_reason', s.disconnect_reason,"                 \
 	" 'disconnect_result', s.disconnect_result)"
@@ -92,27 +92,28 @@ static const char lock_sql[] =
  * time zone; to's day is included.  An ORDER BY clause from sort_keys[]
  * (never request text) goes between list_head and list_tail.
  */
-#define LIST_TIME(n)                                                                               \
-	"CASE WHEN length($" n ") = 10 THEN ($" n "::date::timestamp AT TIME ZONE t.time_zone)"   \
-	" ELSE $" n "::timestamptz END"
-
 static const char list_head[] =
-	"WITH t AS (SELECT time_zone FROM tenants WHERE id = hs_current_tenant()),"
+	"WITH t AS (SELECT CASE WHEN length($6) = 10"
+	" THEN $6::date::timestamp AT TIME ZONE time_zone ELSE $6::timestamptz END AS lo,"
+	" CASE WHEN length($7) = 10"
+	" THEN ($7::date + 1)::timestamp AT TIME ZONE time_zone END AS hi_before,"
+	" CASE WHEN length($7) <> 10 THEN $7::timestamptz END AS hi_upto"
+	" FROM tenants WHERE id = hs_current_tenant()),"
 	" f AS (SELECT v.* FROM vouchers v, t WHERE ($1::text IS NULL OR v.status = $1)"
 	" AND ($2::uuid IS NULL OR v.profile_id = $2::uuid)"
 	" AND ($3::uuid IS NULL OR v.router_id = $3::uuid)"
 	" AND ($4::uuid IS NULL OR v.customer_id = $4::uuid)"
 	" AND ($5::uuid IS NULL OR v.batch_id = $5::uuid)"
-	" AND ($6::text IS NULL OR v.created_at >= " LIST_TIME("6") ")"
-	" AND ($7::text IS NULL OR CASE WHEN length($7) = 10 THEN v.created_at < " LIST_TIME(
-		"7") " + interval '1 day' ELSE v.created_at <= $7::timestamptz END)"
-		     " AND ($8 = '' OR v.code ILIKE $8)),"
-		     " pg AS (SELECT v.*, row_number() OVER (ORDER BY ";
+	" AND (t.lo IS NULL OR v.created_at >= t.lo)"
+	" AND (t.hi_before IS NULL OR v.created_at < t.hi_before)"
+	" AND (t.hi_upto IS NULL OR v.created_at <= t.hi_upto)"
+	" AND ($8 = '' OR v.code ILIKE $8)),"
+	" pg AS (SELECT v.*, row_number() OVER (ORDER BY ";
 
 static const char list_tail[] =
 	") AS n FROM f v ORDER BY n LIMIT $9::int OFFSET $10::int)"
-		     " SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(" API__VOUCHER_JSON
-		     " ORDER BY v.n) FROM pg v LEFT JOIN profiles p ON p.id = v.profile_id), '[]')";
+	" SELECT (SELECT count(*) FROM f), coalesce((SELECT json_agg(" API__VOUCHER_JSON
+	" ORDER BY v.n) FROM pg v LEFT JOIN profiles p ON p.id = v.profile_id), '[]')";
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -414,11 +415,13 @@ static bool transfer_read(api_req *req, const json_t *body, transfer_args *a)
 	uuid_member(body, "customer_id", &a->customer_given, &a->customer_id, errors);
 	uuid_member(body, "router_id", &a->router_given, &a->router_id, errors);
 	if (v && !api__phone_ok(json_string_value(v)))
-		api_error_add(errors, "customer_phone", "must be a phone number: + and 4-20 digits");
+		api_error_add(errors, "customer_phone",
+			      "must be a phone number: + and 4-20 digits");
 	else if (v)
 		a->phone = json_string_value(v);
 	if (v && a->customer_given)
-		api_error_add(errors, "customer_phone", "give customer_id or customer_phone, not both");
+		api_error_add(errors, "customer_phone",
+			      "give customer_id or customer_phone, not both");
 	optional_text(body, "customer_name", CUSTOMER_NAME_MAX, &a->name, errors);
 	if (a->name && !a->phone)
 		api_error_add(errors, "customer_name", "goes with customer_phone");
@@ -478,7 +481,8 @@ static bool transfer_targets(api_req *req, PGconn *conn, transfer_args *a, char 
 
 /* $1 id, $2 customer given, $3 customer, $4 router given, $5 router. */
 static const char transfer_sql[] =
-	"UPDATE vouchers SET customer_id = CASE WHEN $2::boolean THEN $3::uuid ELSE customer_id END,"
+	"UPDATE vouchers SET customer_id = CASE WHEN $2::boolean THEN $3::uuid ELSE customer_id "
+	"END,"
 	" router_id = CASE WHEN $4::boolean THEN $5::uuid ELSE router_id END,"
 	" sold_at = coalesce(sold_at, CASE WHEN $2::boolean AND $3 IS NOT NULL THEN now() END)"
 	" WHERE id = $1";
@@ -495,8 +499,8 @@ static bool transfer_allowed(api_req *req, const voucher_row *row, const transfe
 	if (strcmp(row->status, "active") != 0) {
 		char msg[96];
 
-		snprintf(msg, sizeof msg, "only an active voucher can be transferred (this one is %s)",
-			 row->status);
+		snprintf(msg, sizeof msg,
+			 "only an active voucher can be transferred (this one is %s)", row->status);
 		api_reply_error(req, 409, msg);
 		return false;
 	}
@@ -531,12 +535,13 @@ static void vouchers_transfer(api_req *req)
 	params[4] = a.router_id;
 	if (!exec_text(req, conn, transfer_sql, 5, params, &done))
 		goto out;
-	details = json_pack("{s:{s:s?, s:s?}, s:{s:s?, s:s?}}", "from", "customer_id",
-			    row.customer_id[0] ? row.customer_id : NULL, "router_id",
-			    row.router_id[0] ? row.router_id : NULL, "to", "customer_id",
-			    a.customer_given ? a.customer_id : (row.customer_id[0] ? row.customer_id : NULL),
-			    "router_id",
-			    a.router_given ? a.router_id : (row.router_id[0] ? row.router_id : NULL));
+	details = json_pack(
+		"{s:{s:s?, s:s?}, s:{s:s?, s:s?}}", "from", "customer_id",
+		row.customer_id[0] ? row.customer_id : NULL, "router_id",
+		row.router_id[0] ? row.router_id : NULL, "to", "customer_id",
+		a.customer_given ? a.customer_id : (row.customer_id[0] ? row.customer_id : NULL),
+		"router_id",
+		a.router_given ? a.router_id : (row.router_id[0] ? row.router_id : NULL));
 	action_finish(req, conn, &row, "voucher.transfer", details, 200, "Voucher transferred",
 		      NULL);
 	conn = NULL;
@@ -687,8 +692,9 @@ static bool time_arg_ok(const char *s)
 	int y, mo, d;
 	const char *p;
 
-	if (strlen(s) < 10 || (y = digits(s, 4)) < 1 || s[4] != '-' || (mo = digits(s + 5, 2)) < 1 ||
-	    mo > 12 || s[7] != '-' || (d = digits(s + 8, 2)) < 1 || d > days_in_month(y, mo))
+	if (strlen(s) < 10 || (y = digits(s, 4)) < 1 || s[4] != '-' ||
+	    (mo = digits(s + 5, 2)) < 1 || mo > 12 || s[7] != '-' || (d = digits(s + 8, 2)) < 1 ||
+	    d > days_in_month(y, mo))
 		return false;
 	if (s[10] == '\0')
 		return true;

@@ -15,7 +15,7 @@
 
 /* SQL: N units of DIV in COL, an integer when it divides, else 3 decimals. */
 #define API__SQL_UNITS(col, div)                                                                   \
-	"CASE WHEN " col " % " div " = 0 THEN to_json(" col " / " div ") ELSE to_json(round(" col \
+	"CASE WHEN " col " % " div " = 0 THEN to_json(" col " / " div ") ELSE to_json(round(" col  \
 	"::numeric / " div ", 3)) END"
 
 /*
@@ -29,29 +29,44 @@
 	"json_build_object('id', v.id, 'code', v.code, 'password', v.password,"                    \
 	" 'profile', p.name, 'profile_id', v.profile_id, 'batch_id', v.batch_id,"                  \
 	" 'status', v.status, 'validity_seconds', v.validity_seconds,"                             \
-	" 'validity_hours', " API__SQL_UNITS("v.validity_seconds", "3600") ","                     \
-	" 'data_limit_bytes', v.data_limit_bytes,"                                                 \
-	" 'data_limit_mb', " API__SQL_UNITS("v.data_limit_bytes", "1048576") ","                   \
-	" 'time_limit_seconds', v.time_limit_seconds, 'rate_limit', v.rate_limit,"                \
-	" 'idle_timeout_seconds', v.idle_timeout_s, 'shared_users', v.shared_users,"              \
-	" 'mac_lock', v.mac_lock, 'price', hs_money_major(v.price_minor, v.currency),"             \
-	" 'price_minor', v.price_minor, 'currency', v.currency, 'customer_id', v.customer_id,"    \
-	" 'router_id', v.router_id, 'mikrotik_device_id', v.router_id,"                            \
-	" 'auto_activate', v.auto_activate, 'sold_at', v.sold_at,"                                 \
-	" 'activated_at', v.activated_at, 'expires_at', v.expires_at,"                             \
-	" 'used_bytes', v.used_bytes, 'used_seconds', v.used_seconds,"                             \
-	" 'refunded_at', v.refunded_at,"                                                           \
-	" 'refund_amount', hs_money_major(v.refund_minor, v.currency),"                            \
-	" 'created_at', v.created_at, 'updated_at', v.updated_at)"
+	" 'validity_hours', " API__SQL_UNITS(                                                      \
+		"v.validity_seconds",                                                              \
+		"3600") ","                                                                        \
+			" 'data_limit_bytes', v.data_limit_bytes,"                                 \
+			" 'data_limit_mb', " API__SQL_UNITS(                                       \
+				"v.data_limit_bytes",                                              \
+				"1048576") ","                                                     \
+					   " 'time_limit_seconds', v.time_limit_seconds, "         \
+					   "'rate_limit', v.rate_limit,"                           \
+					   " 'idle_timeout_seconds', v.idle_timeout_s, "           \
+					   "'shared_users', v.shared_users,"                       \
+					   " 'mac_lock', v.mac_lock, 'price', "                    \
+					   "hs_money_major(v.price_minor, v.currency),"            \
+					   " 'price_minor', v.price_minor, 'currency', "           \
+					   "v.currency, 'customer_id', v.customer_id,"             \
+					   " 'router_id', v.router_id, 'mikrotik_device_id', "     \
+					   "v.router_id,"                                          \
+					   " 'auto_activate', v.auto_activate, 'sold_at', "        \
+					   "v.sold_at,"                                            \
+					   " 'activated_at', v.activated_at, 'expires_at', "       \
+					   "v.expires_at,"                                         \
+					   " 'used_bytes', v.used_bytes, 'used_seconds', "         \
+					   "v.used_seconds,"                                       \
+					   " 'refunded_at', v.refunded_at,"                        \
+					   " 'refund_amount', hs_money_major(v.refund_minor, "     \
+					   "v.currency),"                                          \
+					   " 'created_at', v.created_at, 'updated_at', "           \
+					   "v.updated_at)"
 
 /*
  * SQL: the id of the tenant's customer with phone $P (the oldest), made
  * with name $N when there is none.  P and N are parameter numbers.
  */
 #define API__CUSTOMER_SQL(P, N)                                                                    \
-	"WITH f AS (SELECT id FROM customers WHERE phone = $" P " ORDER BY created_at, id LIMIT 1)," \
+	"WITH f AS (SELECT id FROM customers WHERE phone = $" P                                    \
+	" ORDER BY created_at, id LIMIT 1),"                                                       \
 	" c AS (INSERT INTO customers (tenant_id, name, phone) SELECT hs_current_tenant(),"        \
-	" coalesce($" N ", ''), $" P " WHERE NOT EXISTS (SELECT 1 FROM f) RETURNING id)"          \
+	" coalesce($" N ", ''), $" P " WHERE NOT EXISTS (SELECT 1 FROM f) RETURNING id)"           \
 	" SELECT id FROM f UNION ALL SELECT id FROM c"
 
 /* Whether s is a phone number as customers and SMS store it (+, 4-20 digits). */
