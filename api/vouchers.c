@@ -32,7 +32,6 @@
 #define VOUCHER_PER_PAGE_MAX 100
 #define VOUCHER_PER_PAGE_DEF 15
 #define VOUCHER_PAGE_MAX     1000000
-#define VOUCHER_SESSIONS_MAX 100 /* sessions shown in the details */
 #define VOUCHER_REASON_MAX   500
 #define CUSTOMER_NAME_MAX    200
 
