@@ -12,7 +12,7 @@ PACKAGES=(
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
 	libcmocka-dev libqrencode-dev
 	clang clang-format cppcheck valgrind libclang-rt-14-dev
-	openssl curl jq iproute2 procps util-linux psmisc
+	openssl curl jq iproute2 procps util-linux psmisc qrencode
 )
 
 if [ "$(id -u)" -ne 0 ]; then

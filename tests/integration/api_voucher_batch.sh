@@ -178,10 +178,34 @@ t_ok "A4 page" grep -q '@page{size:A4' "$page"
 t_ok "the tenant's name is escaped" grep -q '&lt;b&gt;A&amp;B&lt;/b&gt;' "$page"
 t_fail "  and never raw" grep -q '<b>A&B' "$page"
 t_ok "price and terms" grep -q '10000 UGX' "$page"
+# qr_ok PAGE CODE URL: the QR code on CODE's card holds exactly URL (the
+# card's modules against those qrencode draws for URL, level M).
+qr_ok() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import re, subprocess, sys
+page, code, url = sys.argv[1:]
+card = next(l for l in open(page, encoding="utf-8") if ">%s<" % code in l)
+d = re.search(r'<path fill="#000" d="([^"]*)"', card).group(1)
+dark = set()
+for x, y, n in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", d):
+    dark.update((int(x) - 2 + i, int(y) - 2) for i in range(int(n)))
+rows = subprocess.run(["qrencode", "-l", "M", "-m", "0", "-t", "ASCII", url],
+                      capture_output=True, text=True, check=True).stdout.splitlines()
+want = {(x // 2, y) for y, r in enumerate(rows) for x in range(0, len(r), 2) if r[x] == "#"}
+sys.exit(0 if want and dark == want else 1)
+PY
+}
+c1=${codes%% *}
+t_ok "the QR code holds the login URL with the code and password" \
+	qr_ok "$page" "${c1%%:*}" "http://login.wifi/login?username=${c1%%:*}&password=${c1#*:}"
+t_fail "  and not another voucher's" \
+	qr_ok "$page" "${c1%%:*}" "http://login.wifi/login?username=${c1%%:*}&password=999999"
 sizes=$(grep -o 'viewBox="0 0 [0-9]*' "$page" | sort -u)
 b=$page as "$TA" GET "$BT/$SALE/print?login_url=https://hotspot.example.net/login%3Fdst%3Dhttp%253A%252F%252Fexample.org%252Fwelcome" >/dev/null
 t_isnt() { [ "$1" != "$2" ]; }
 t_ok "a longer login_url makes larger QR codes" t_isnt "$(grep -o 'viewBox="0 0 [0-9]*' "$page" | sort -u)" "$sizes"
+t_ok "  holding that URL, the code and password appended with &" \
+	qr_ok "$page" "${c1%%:*}" "https://hotspot.example.net/login?dst=http%3A%2F%2Fexample.org%2Fwelcome&username=${c1%%:*}&password=${c1#*:}"
 for u in "ftp%3A%2F%2Fx" "http%3A%2F%2F" "http%3A%2F%2Fa%22b" "javascript%3Aalert(1)"; do
 	t_is "$(as "$TA" GET "$BT/$SALE/print?login_url=$u")" 422 "login_url $u is 422"
 done
