@@ -115,7 +115,7 @@ $$;
 -- Called again with the same P_BATCH_ID and profile, it adds P_QUANTITY
 -- vouchers to that batch (its quantity grows).
 -- Raises invalid_parameter_value with COLUMN set to the request member at
--- fault (profile, price).
+-- fault (profile: unknown or not active; price).
 CREATE FUNCTION hs_voucher_batch_generate(
         p_batch_id uuid, p_profile_id uuid, p_quantity int, p_name text, p_created_by uuid,
         p_prefix text, p_validity_s bigint, p_data_limit bigint, p_price numeric,
@@ -141,6 +141,9 @@ BEGIN
     SELECT * INTO p FROM profiles WHERE id = p_profile_id AND tenant_id = t.id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no such profile' USING ERRCODE = 'invalid_parameter_value', COLUMN = 'profile';
+    END IF;
+    IF NOT p.is_active THEN
+        RAISE EXCEPTION 'the profile is not active' USING ERRCODE = 'invalid_parameter_value', COLUMN = 'profile';
     END IF;
     v_cur := coalesce(p_currency, p.currency);
     IF p_price IS NULL AND v_cur <> p.currency THEN

@@ -139,6 +139,10 @@ bad '{"quantity":1,"profile":"1GB-DAILY","router_id":"router-1"}' router_id "a r
 bad '{"quantity":1,"profile":"1GB-DAILY","router_id":"00000000-0000-4000-8000-000000000000"}' router_id "an unknown router"
 bad "{\"quantity\":1,\"profile\":\"1GB-DAILY\",\"router_id\":\"$RB\"}" router_id "another tenant's router"
 bad "{\"quantity\":1,\"profile\":\"1GB-DAILY\",\"name\":\"$(printf 'n%.0s' $(seq 1 201))\"}" name "a batch name of 201"
+owner "UPDATE profiles SET is_active = false WHERE name = 'CODE-ONLY'" >/dev/null
+bad '{"quantity":1,"profile":"CODE-ONLY"}' profile "an inactive profile"
+t_is "$(j '.errors.profile[0]')" "the profile is not active" "  saying so"
+owner "UPDATE profiles SET is_active = true WHERE name = 'CODE-ONLY'" >/dev/null
 t_is "$(as "$TA" POST "$G" -d 'quantity=5')" 422 "a body that is not JSON is 422"
 t_is "$(owner "SELECT count(*) FROM voucher_batches") $(owner "SELECT count(*) FROM vouchers")" "6 10110" \
 	"no refused request stored a batch or a voucher"
