@@ -171,6 +171,11 @@ t_is "$(as "$TB" DELETE "$P/$ID1")" 404 "B cannot delete A's profile"
 t_is "$(as "$TB" GET "$P")" 200 "B lists profiles"
 t_is "$(j '[.meta.total, .data[0].id] | @tsv')" "$(printf '1\t%s' "$IDB")" "B sees only its own"
 t_is "$(owner "SELECT price_minor FROM profiles WHERE id = '$ID1'")" 225 "A's profile is unchanged"
+t_is "$(as "$TB" POST "$P/standard")" 201 "B adds the standard set"
+t_is "$(j '[(.data.created | length), ([.data.profiles[] | select(.name == "1GB-DAILY") | .currency] | join(","))] | @tsv')" \
+	"$(printf '5\tKES')" "  to its own tenant: B's 1GB-DAILY is its own"
+t_is "$(owner "SELECT count(*) FROM profiles WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'ten-a')")" 9 "  A's profiles are untouched"
+owner "DELETE FROM profiles WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'ten-b') AND name <> '1GB-DAILY'" >/dev/null
 
 # --- delete ---------------------------------------------------------------------------
 TIDA=$(owner "SELECT id FROM tenants WHERE slug = 'ten-a'")
@@ -198,7 +203,10 @@ t_is "$(owner "SELECT details->'fields' FROM audit_log WHERE object_id = '$ID1' 
 	'["price", "data_limit_gb"]' "with the names of the members given"
 t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'profile.delete' AND object_id = '$ID3' AND ip = '127.0.0.1'")" 1 \
 	"the delete is audited with the client's address"
-t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'profile.standard'")" 1 "the standard set once"
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'profile.standard' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'ten-a')")" 1 \
+	"A's standard set once (its second call added nothing)"
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'profile.standard' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'ten-b')")" 1 \
+	"B's in B's audit log"
 
 t_ok "hotspotd is still running" hs_running serve
 t_done

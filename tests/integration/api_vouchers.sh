@@ -156,6 +156,10 @@ t_is "$(as "$TA" GET "$V/NOSUCHCODE")" 404 "an unknown code is 404"
 t_is "$(as "$TA" GET "$V/a%3Cb%3E")" 404 "a code with odd characters is 404"
 t_is "$(as "$TA" GET "$V/$BCODE")" 404 "another tenant's code is 404"
 t_is "$(as "$TB" GET "$V/${X[0]}")" 404 "B cannot read A's voucher"
+t_is "$(as "$TB" GET "$V?per_page=100")" 200 "B lists vouchers"
+t_is "$(j '[.meta.total, ([.data[].code] | index("'"$BCODE"'") != null)] | @tsv')" "$(printf '2\ttrue')" "  only its own two"
+t_is "$(as "$TB" GET "$V?search=${X[0]}")" 200 "B searches for A's code"
+t_is "$(j .meta.total)" 0 "  and finds nothing"
 
 # --- disable -----------------------------------------------------------------------------------
 t_is "$(as "$TB" POST "$V/${X[0]}/disable")" 404 "B cannot disable A's voucher"
