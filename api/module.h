@@ -60,5 +60,9 @@ extern const api_module api_mod_openapi;
 extern const api_module api_mod_customers;
 extern const api_module api_mod_dashboard;
 extern const api_module api_mod_events;
+extern const api_module api_mod_profiles;
+extern const api_module api_mod_vouchers;
+extern const api_module api_mod_voucher_batch;
+extern const api_module api_mod_voucher_print;
 
 #endif

@@ -17,6 +17,10 @@ const api_module *const api_modules[] = {
 	&api_mod_customers, /* customers and their history */
 	&api_mod_dashboard, /* dashboard statistics */
 	&api_mod_events,    /* the live event stream */
+	&api_mod_profiles,
+	&api_mod_vouchers,
+	&api_mod_voucher_batch,
+	&api_mod_voucher_print,
 	NULL,
 };
 

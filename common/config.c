@@ -24,6 +24,7 @@ typedef enum {
 	CFG_ENUM,
 	CFG_ADDR, /* an IPv4 or IPv6 literal, kept as a string */
 	CFG_KEY,  /* base64 of a 32-byte key, kept as text; never quoted back */
+	CFG_URL,  /* an http:// or https:// URL of printable ASCII */
 } cfg_type;
 
 enum {
@@ -103,6 +104,8 @@ static const cfg_key cfg_keys[] = {
 	INT("ROUTER_API_TIMEOUT", router_api_timeout, "5", 1, 60),
 	{"APP_KEY", CFG_KEY, F(app_key), "", 0, 0, NULL, CFG_SECRET},
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
+	{"HOTSPOT_LOGIN_URL", CFG_URL, F(hotspot_login_url), "http://login.wifi/login", 0, 0, NULL,
+	 0},
 };
 
 #undef F
@@ -303,10 +306,34 @@ static int cfg_parse_key(const cfg_key *k, const char *text, void *field, char *
 	return cfg_set_string(text, field, why, len);
 }
 
+/*
+ * An http:// or https:// URL with a host, at most 512 printable ASCII
+ * characters without blanks, quotes or angle brackets (it goes into HTML
+ * and QR codes).
+ */
+static int cfg_parse_url(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	char q[CFG_QUOTE_MAX * 4 + 8];
+	size_t n = strlen(text), scheme = strncmp(text, "https://", 8) == 0  ? 8
+					  : strncmp(text, "http://", 7) == 0 ? 7
+									     : 0;
+	bool ok = scheme && n > scheme && n <= 512 && text[scheme] != '/';
+
+	(void)k;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = text[i] > 0x20 && text[i] < 0x7f && !strchr("\"'<>\\`", text[i]);
+	if (!ok) {
+		cfg_quote(text, q, sizeof(q));
+		snprintf(why, len, "%s is not an http:// or https:// URL", q);
+		return -1;
+	}
+	return cfg_set_string(text, field, why, len);
+}
+
 static const cfg_parser cfg_parsers[] = {
 	[CFG_INT] = cfg_parse_int,   [CFG_STRING] = cfg_parse_string, [CFG_BOOL] = cfg_parse_bool,
 	[CFG_PORT] = cfg_parse_port, [CFG_ENUM] = cfg_parse_enum,     [CFG_ADDR] = cfg_parse_addr,
-	[CFG_KEY] = cfg_parse_key,
+	[CFG_KEY] = cfg_parse_key,   [CFG_URL] = cfg_parse_url,
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -607,7 +634,7 @@ void hs_cfg_free(hs_config *cfg)
 		char **field = (char **)((char *)cfg + cfg_keys[i].offset);
 
 		if (cfg_keys[i].type != CFG_STRING && cfg_keys[i].type != CFG_ADDR &&
-		    cfg_keys[i].type != CFG_KEY)
+		    cfg_keys[i].type != CFG_KEY && cfg_keys[i].type != CFG_URL)
 			continue;
 		/* Secrets do not linger in freed memory. */
 		if (*field && (cfg_keys[i].flags & CFG_SECRET))
@@ -626,7 +653,7 @@ void hs_cfg_print(const hs_config *cfg, FILE *fp)
 		fprintf(fp, "%s=", k->name);
 		if (k->flags & CFG_SECRET)
 			fputs(**(char *const *)field ? "(set)" : "(unset)", fp);
-		else if (k->type == CFG_STRING || k->type == CFG_ADDR)
+		else if (k->type == CFG_STRING || k->type == CFG_ADDR || k->type == CFG_URL)
 			fputs(*(char *const *)field, fp);
 		else if (k->type == CFG_BOOL)
 			fputs(*(const bool *)field ? "true" : "false", fp);

@@ -91,6 +91,9 @@ typedef struct hs_config {
 
 	/* Migrations */
 	char *migrations_dir;
+
+	/* Printed vouchers: the hotspot's login page their QR codes open */
+	char *hotspot_login_url;
 } hs_config;
 
 /*

@@ -10,9 +10,9 @@ PACKAGES=(
 	freeradius freeradius-utils libfreeradius-dev libtalloc-dev
 	postgresql postgresql-client libpq-dev
 	libmicrohttpd-dev libjansson-dev libssl-dev libcurl4-openssl-dev
-	libcmocka-dev
+	libcmocka-dev libqrencode-dev
 	clang clang-format cppcheck valgrind libclang-rt-14-dev
-	openssl curl jq xxd iproute2 procps util-linux psmisc
+	openssl curl jq xxd iproute2 procps util-linux psmisc qrencode
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -229,6 +229,31 @@ static const cfg_case cases[] = {
 	 "config: @FILE@:2: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key "
 	 "makes one)",
 	 0},
+	/* the hotspot login URL of printed vouchers */
+	{"login URL accepted",
+	 {PW, "HOTSPOT_LOGIN_URL=https://hotspot.example.net/login?dst=x"},
+	 NULL,
+	 "HOTSPOT_LOGIN_URL=https://hotspot.example.net/login?dst=x",
+	 NULL,
+	 0},
+	{"login URL of another scheme",
+	 {PW, "HOTSPOT_LOGIN_URL=ftp://hotspot/login"},
+	 NULL,
+	 NULL,
+	 "config: HOTSPOT_LOGIN_URL: \"ftp://hotspot/login\" is not an http:// or https:// URL",
+	 0},
+	{"login URL without a host",
+	 {PW, "HOTSPOT_LOGIN_URL=http:///login"},
+	 NULL,
+	 NULL,
+	 "config: HOTSPOT_LOGIN_URL: \"http:///login\" is not an http:// or https:// URL",
+	 0},
+	{"login URL with a quote",
+	 {PW, "HOTSPOT_LOGIN_URL=http://a/\"x"},
+	 NULL,
+	 NULL,
+	 "config: HOTSPOT_LOGIN_URL: \"http://a/\\x22x\" is not an http:// or https:// URL",
+	 0},
 	/* the file */
 	{"file value", {PW}, "API_PORT=9090\n", "API_PORT=9090", NULL, 0},
 	{"file export prefix", {PW}, "export API_PORT=9091\n", "API_PORT=9091", NULL, 0},
@@ -444,7 +469,8 @@ static void test_defaults(void **state)
 				   "RADIUS_DICTIONARY_DIR=/usr/share/freeradius\n"
 				   "ROUTER_API_TIMEOUT=5\n"
 				   "APP_KEY=(unset)\n"
-				   "MIGRATIONS_DIR=sql/migrations\n";
+				   "MIGRATIONS_DIR=sql/migrations\n"
+				   "HOTSPOT_LOGIN_URL=http://login.wifi/login\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
 	char err[256];
 	hs_config cfg;
