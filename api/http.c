@@ -591,6 +591,46 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 	hs_log(HS_LOG_WARN, "http: %s", msg);
 }
 
+/* The value of a hex digit, or -1. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Decodes %HH in a path or query value in place, except %00: a NUL inside
+ * would cut the text short wherever it is read as a C string (a path
+ * "/routers/<id>%00x" would reach the route of <id>), so it stays as the
+ * three characters and matches nothing.  Returns the new length.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *out = s;
+	const char *in = s;
+
+	(void)cls;
+	(void)c;
+	while (*in) {
+		int hi = in[0] == '%' ? hex_value(in[1]) : -1;
+		int lo = hi >= 0 ? hex_value(in[2]) : -1;
+
+		if (lo >= 0 && (hi | lo) != 0) {
+			*out++ = (char)(hi * 16 + lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 /* ---- server ------------------------------------------------------------------ */
 
 api_server *api_server_start(const api_app *app)
@@ -621,7 +661,8 @@ api_server *api_server_start(const api_app *app)
 	/* The logger comes first so that option errors go through it too. */
 	srv->daemon =
 		MHD_start_daemon(flags, (uint16_t)cfg->api_port, NULL, NULL, on_request, srv,
-				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_SOCK_ADDR,
 				 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 				 srv, MHD_OPTION_CONNECTION_LIMIT,
 				 (unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,

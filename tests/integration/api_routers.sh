@@ -300,6 +300,9 @@ PY
 t_is "$(fuzz 2>&1 | tail -n 1)" ok "300 mutated bodies: no 500, no crash"
 t_ok "the server still answers" hs_running serve
 t_is "$(as "$TA" GET "$R/$ID1")" 200 "and serves the routers afterwards"
+t_is "$(as "$TA" DELETE "$R/$ID1%00zzz")" 404 "an encoded NUL in the path matches no route (not the id before it)"
+t_is "$(as "$TA" GET "$R/$ID1")" 200 "  and the router is still there"
+t_is "$(as "$TA" GET "$R/$ID1%2500")" 404 "  %2500 decodes to the text %00, which is no id either"
 owner "DELETE FROM mikrotik_devices WHERE ip_address << '10.9.0.0/16'" >/dev/null
 
 # --- audit log ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ t_is "$(own "SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class 
 	AND c.relname <> 'schema_migrations'")" "" "row-level security is on for every table"
 t_is "$(own "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
 	WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relpersistence = 'u'")" \
-	"auth_log,reservations" "auth_log and reservations are unlogged"
+	"auth_log,login_failures,reservations" "auth_log, login_failures and reservations are unlogged"
 t_is "$(own "SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
 	AND proname IN ('job_enqueue','job_claim','job_complete','job_fail','job_retry',
 	'job_periodic_register','job_periodic_tick','hs_prune','hs_db_health')
