@@ -106,11 +106,13 @@ sed -i -e "s|^raddbdir = /etc/freeradius/3.0|raddbdir = $RADDB|" \
 	"$RADDB/radiusd.conf"
 chown freerad:freerad "$STAGE/var/log/freeradius" "$STAGE/var/run/freeradius"
 chmod 0755 "$HS_SUITE_DIR" "$STAGE"
-RUNS_AS=freerad
-if ! runuser -u freerad -- test -x "$STAGE"; then
-	# A checkout freerad cannot enter: the server keeps running as root.
+# The server runs as freerad from the start, as Debian's systemd unit runs
+# it (User=freerad): it must read what the install wrote. In a checkout
+# freerad cannot enter, it runs as root instead.
+RUNS_AS=freerad AS=(setpriv --reuid=freerad --regid=freerad --init-groups)
+if ! "${AS[@]}" test -x "$STAGE"; then
 	sed -i -e '/^[[:space:]]*user = freerad/d' -e '/^[[:space:]]*group = freerad/d' "$RADDB/radiusd.conf"
-	RUNS_AS=root
+	RUNS_AS=root AS=()
 fi
 dict_before=$(sum "$RADDB/dictionary")
 
@@ -172,21 +174,21 @@ t_is "$(readlink "$RADDB/mods-enabled/hotspot") $(readlink "$RADDB/sites-enabled
 t_like "$(cat "$HS_SUITE_DIR/install.log")" "install-raddb: installed .*mods-available/hotspot" \
 	"  saying what it installed"
 t_ok "freeradius -C accepts it, with the stock servers still enabled" \
-	freeradius -C -d "$RADDB"
+	"${AS[@]}" freeradius -C -d "$RADDB"
 
 # A server that answers only hotspots: the stock servers are disabled
 # (they listen on 1812/1813 too), and eap with them (it needs their
 # Auth-Type EAP), as docs/freeradius.md tells.
 rm -f "$RADDB/sites-enabled/default" "$RADDB/sites-enabled/inner-tunnel" "$RADDB/mods-enabled/eap"
-t_ok "freeradius -C accepts it with the hotspot servers alone" freeradius -C -d "$RADDB"
+t_ok "freeradius -C accepts it with the hotspot servers alone" "${AS[@]}" freeradius -C -d "$RADDB"
 
 # --- the stock server running it --------------------------------------------------
 
-hs_spawn radiusd freeradius -f -l stdout -d "$RADDB"
+hs_spawn radiusd "${AS[@]}" freeradius -f -l stdout -d "$RADDB"
 hs_wait_udp "$AUTH_PORT" 15
 t_ok "freeradius (threaded) listens on the configured port" port_in_use "$AUTH_PORT" udp
 pid=$(pgrep -f -- "-d $RADDB\$" | head -n1)
-t_is "$(ps -o user= -p "${pid:-0}" | tr -d ' ')" "$RUNS_AS" "  running as $RUNS_AS (freerad, as the stock configuration says, when it can enter the checkout)"
+t_is "$(ps -o user= -p "${pid:-0}" | tr -d ' ')" "$RUNS_AS" "  running as $RUNS_AS"
 for _ in $(seq 1 50); do
 	grep -q "routers known as RADIUS clients" "$HS_SUITE_DIR/radiusd.log" && break
 	sleep 0.1
@@ -236,7 +238,7 @@ t_is "$(sum "$RADDB/sites-available/hotspot") $(sum "$RADDB/sites-available/hots
 	"$site_sum $dyn_sum" "  the servers are unchanged"
 t_is "$(sum "$RADDB/dictionary")" "$dict_sum" "  raddb/dictionary is unchanged (one include line)"
 t_is "$(readlink "$RADDB/mods-enabled/hotspot")" "../mods-available/hotspot" "  the link is unchanged"
-t_ok "  freeradius -C still accepts it" freeradius -C -d "$RADDB"
+t_ok "  freeradius -C still accepts it" "${AS[@]}" freeradius -C -d "$RADDB"
 
 # New settings: what nobody edited is replaced, what was edited is kept.
 NEW_PORT=$(hs_free_port udp)
