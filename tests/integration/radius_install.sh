@@ -276,6 +276,17 @@ t_ok "  the servers listen on every address, 1812 and 1813" bash -c "grep -qF 'i
 	grep -qE 'port = 1812\$' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot' &&
 	grep -qE 'port = 1813\$' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot'"
 
+# tree DIR: every path under DIR with its mode, owner, link target and contents' checksum.
+tree() {
+	(cd "$1" && find . -printf '%p %m %u:%g %l\n' | sort &&
+		find . -type f -exec sha256sum {} + | sort)
+}
+before=$(tree "$STAGE2")
+t_ok "the same install again succeeds" \
+	bash -c "make -s -C '$HS_ROOT' install DESTDIR='$STAGE2' RADDB=/etc/freeradius/3.0 RADDB_ENABLE=1 \
+	>'$HS_SUITE_DIR/install3.log' 2>&1"
+t_is "$(tree "$STAGE2")" "$before" "  and changes nothing at all: no file, mode, owner or link"
+
 # --- no FreeRADIUS configuration -------------------------------------------------------
 
 EMPTY=$HS_SUITE_DIR/empty
