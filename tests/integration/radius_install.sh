@@ -224,7 +224,7 @@ t_is "$?" 0 "freeradius exits 0 on SIGTERM"
 # --- installing again ---------------------------------------------------------------
 
 printf '\n# edited by the operator\n' >>"$RADDB/mods-available/hotspot"
-sed -i 's/pool_size = 32/pool_size = 16/' "$RADDB/mods-available/hotspot"
+sed -i 's/connect_timeout = 3$/connect_timeout = 7/' "$RADDB/mods-available/hotspot"
 mod_sum=$(sum "$RADDB/mods-available/hotspot")
 site_sum=$(sum "$RADDB/sites-available/hotspot")
 dyn_sum=$(sum "$RADDB/sites-available/hotspot-dynamic-clients")
@@ -233,7 +233,8 @@ t_ok "a second make install succeeds" install_raddb RADDB_ENABLE=1 RADIUS_ENV="$
 t_is "$(sum "$RADDB/mods-available/hotspot")" "$mod_sum" "  the edited mods-available/hotspot is kept"
 t_like "$(cat "$HS_SUITE_DIR/install.log")" "mods-available/hotspot was edited: kept; the new version is .*hotspot.hotspot-new" \
 	"  and the install says so"
-t_ok "  the new version is next to it" grep -q "pool_size = 32" "$RADDB/mods-available/hotspot.hotspot-new"
+t_ok "  the new version is next to it" bash -c "grep -qE 'connect_timeout = 3\$' '$RADDB/mods-available/hotspot.hotspot-new' &&
+	! grep -q 'edited by the operator' '$RADDB/mods-available/hotspot.hotspot-new'"
 t_is "$(sum "$RADDB/sites-available/hotspot") $(sum "$RADDB/sites-available/hotspot-dynamic-clients")" \
 	"$site_sum $dyn_sum" "  the servers are unchanged"
 t_is "$(sum "$RADDB/dictionary")" "$dict_sum" "  raddb/dictionary is unchanged (one include line)"
