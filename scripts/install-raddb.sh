@@ -185,6 +185,13 @@ EOF
 		"$work/gen/sites-enabled/dynamic-clients"
 } >"$work/dyn"
 
+# The templates' shape this relies on: a change there must stop the
+# install rather than write a server without its listeners or clients.
+grep -q '^hotspot {' "$work/mod" && grep -q '^server hotspot {' "$work/site" &&
+	grep -q 'listen {' "$work/site" && grep -q 'client hotspot_routers {' "$work/site" &&
+	grep -q '^server hotspot_dynamic_clients {' "$work/dyn" ||
+	die "radiusd-module/raddb/ templates are not as this script expects"
+
 # Ownership: root and the server's group, as long as both can be set.
 owner=()
 if [[ $(id -u) == 0 ]] && getent group "$group" >/dev/null; then

@@ -106,6 +106,14 @@ sed -i -e "s|^raddbdir = /etc/freeradius/3.0|raddbdir = $RADDB|" \
 	"$RADDB/radiusd.conf"
 chown freerad:freerad "$STAGE/var/log/freeradius" "$STAGE/var/run/freeradius"
 chmod 0755 "$HS_SUITE_DIR" "$STAGE"
+# The server runs as freerad from the start, as Debian's systemd unit runs
+# it (User=freerad): it must read what the install wrote. In a checkout
+# freerad cannot enter, it runs as root instead.
+RUNS_AS=freerad AS=(setpriv --reuid=freerad --regid=freerad --init-groups)
+if ! "${AS[@]}" test -x "$STAGE"; then
+	sed -i -e '/^[[:space:]]*user = freerad/d' -e '/^[[:space:]]*group = freerad/d' "$RADDB/radiusd.conf"
+	RUNS_AS=root AS=()
+fi
 dict_before=$(sum "$RADDB/dictionary")
 
 t_ok "migrations apply" hs_new_db "$DB"
@@ -166,21 +174,21 @@ t_is "$(readlink "$RADDB/mods-enabled/hotspot") $(readlink "$RADDB/sites-enabled
 t_like "$(cat "$HS_SUITE_DIR/install.log")" "install-raddb: installed .*mods-available/hotspot" \
 	"  saying what it installed"
 t_ok "freeradius -C accepts it, with the stock servers still enabled" \
-	freeradius -C -d "$RADDB"
+	"${AS[@]}" freeradius -C -d "$RADDB"
 
 # A server that answers only hotspots: the stock servers are disabled
 # (they listen on 1812/1813 too), and eap with them (it needs their
 # Auth-Type EAP), as docs/freeradius.md tells.
 rm -f "$RADDB/sites-enabled/default" "$RADDB/sites-enabled/inner-tunnel" "$RADDB/mods-enabled/eap"
-t_ok "freeradius -C accepts it with the hotspot servers alone" freeradius -C -d "$RADDB"
+t_ok "freeradius -C accepts it with the hotspot servers alone" "${AS[@]}" freeradius -C -d "$RADDB"
 
 # --- the stock server running it --------------------------------------------------
 
-hs_spawn radiusd freeradius -f -l stdout -d "$RADDB"
+hs_spawn radiusd "${AS[@]}" freeradius -f -l stdout -d "$RADDB"
 hs_wait_udp "$AUTH_PORT" 15
 t_ok "freeradius (threaded) listens on the configured port" port_in_use "$AUTH_PORT" udp
 pid=$(pgrep -f -- "-d $RADDB\$" | head -n1)
-t_is "$(ps -o user= -p "${pid:-0}" | tr -d ' ')" freerad "  running as freerad, as the stock configuration says"
+t_is "$(ps -o user= -p "${pid:-0}" | tr -d ' ')" "$RUNS_AS" "  running as $RUNS_AS"
 for _ in $(seq 1 50); do
 	grep -q "routers known as RADIUS clients" "$HS_SUITE_DIR/radiusd.log" && break
 	sleep 0.1
@@ -216,7 +224,7 @@ t_is "$?" 0 "freeradius exits 0 on SIGTERM"
 # --- installing again ---------------------------------------------------------------
 
 printf '\n# edited by the operator\n' >>"$RADDB/mods-available/hotspot"
-sed -i 's/auth_workers = 2/auth_workers = 3/' "$RADDB/mods-available/hotspot"
+sed -i 's/connect_timeout = 3$/connect_timeout = 7/' "$RADDB/mods-available/hotspot"
 mod_sum=$(sum "$RADDB/mods-available/hotspot")
 site_sum=$(sum "$RADDB/sites-available/hotspot")
 dyn_sum=$(sum "$RADDB/sites-available/hotspot-dynamic-clients")
@@ -225,12 +233,13 @@ t_ok "a second make install succeeds" install_raddb RADDB_ENABLE=1 RADIUS_ENV="$
 t_is "$(sum "$RADDB/mods-available/hotspot")" "$mod_sum" "  the edited mods-available/hotspot is kept"
 t_like "$(cat "$HS_SUITE_DIR/install.log")" "mods-available/hotspot was edited: kept; the new version is .*hotspot.hotspot-new" \
 	"  and the install says so"
-t_ok "  the new version is next to it" grep -q "auth_workers = 2" "$RADDB/mods-available/hotspot.hotspot-new"
+t_ok "  the new version is next to it" bash -c "grep -qE 'connect_timeout = 3\$' '$RADDB/mods-available/hotspot.hotspot-new' &&
+	! grep -q 'edited by the operator' '$RADDB/mods-available/hotspot.hotspot-new'"
 t_is "$(sum "$RADDB/sites-available/hotspot") $(sum "$RADDB/sites-available/hotspot-dynamic-clients")" \
 	"$site_sum $dyn_sum" "  the servers are unchanged"
 t_is "$(sum "$RADDB/dictionary")" "$dict_sum" "  raddb/dictionary is unchanged (one include line)"
 t_is "$(readlink "$RADDB/mods-enabled/hotspot")" "../mods-available/hotspot" "  the link is unchanged"
-t_ok "  freeradius -C still accepts it" freeradius -C -d "$RADDB"
+t_ok "  freeradius -C still accepts it" "${AS[@]}" freeradius -C -d "$RADDB"
 
 # New settings: what nobody edited is replaced, what was edited is kept.
 NEW_PORT=$(hs_free_port udp)
@@ -267,6 +276,17 @@ t_ok "  the placeholder is in the file" grep -qF "password = 'CHANGE-ME'" \
 t_ok "  the servers listen on every address, 1812 and 1813" bash -c "grep -qF 'ipaddr = *' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot' &&
 	grep -qE 'port = 1812\$' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot' &&
 	grep -qE 'port = 1813\$' '$STAGE2/etc/freeradius/3.0/sites-available/hotspot'"
+
+# tree DIR: every path under DIR with its mode, owner, link target and contents' checksum.
+tree() {
+	(cd "$1" && find . -printf '%p %m %u:%g %l\n' | sort &&
+		find . -type f -exec sha256sum {} + | sort)
+}
+before=$(tree "$STAGE2")
+t_ok "the same install again succeeds" \
+	bash -c "make -s -C '$HS_ROOT' install DESTDIR='$STAGE2' RADDB=/etc/freeradius/3.0 RADDB_ENABLE=1 \
+	>'$HS_SUITE_DIR/install3.log' 2>&1"
+t_is "$(tree "$STAGE2")" "$before" "  and changes nothing at all: no file, mode, owner or link"
 
 # --- no FreeRADIUS configuration -------------------------------------------------------
 
