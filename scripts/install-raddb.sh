@@ -166,17 +166,10 @@ header() { # header WHAT: the first lines of an installed file
 	}
 
 EOF
-	sed -n '/^server hotspot {/,$p' "$work/gen/sites-enabled/hotspot" | sed 1d |
-		awk '{ print }
-		/^\tpost-auth \{$/ { print "\t\t# RouterOS 7.15 and later drop an Access-Accept or -Reject without"
-			print "\t\t# Message-Authenticator (require-message-auth=yes-for-request-resp,"
-			print "\t\t# their default); this attribute makes FreeRADIUS sign every one."
-			print "\t\tupdate reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}\n" }
-		/^\t\tPost-Auth-Type REJECT \{$/ {
-			print "\t\t\tupdate reply {\n\t\t\t\t&Message-Authenticator := 0x00\n\t\t\t}" }'
+	sed -n '/^server hotspot {/,$p' "$work/gen/sites-enabled/hotspot" | sed 1d
 } >"$work/site"
 [[ $(grep -c 'Message-Authenticator := 0x00' "$work/site") == 2 ]] ||
-	die "radiusd-module/raddb/sites-available/hotspot has no post-auth section as expected"
+	die "radiusd-module/raddb/sites-available/hotspot does not sign its answers as expected"
 
 {
 	header "Routers as RADIUS clients of the hotspot server."
