@@ -10,6 +10,9 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
+	&api_mod_router_ops,
+	&api_mod_router_backups,
+	&api_mod_router_import,
 	NULL,
 };
 
