@@ -919,7 +919,7 @@ out:
 
 static const api_command commands[] = {
 	{"router", "test", "router test --ip ADDRESS --user NAME [--port N] [--ssl | --tls-insecure]",
-	 "test the RouterOS API of a router in five steps (password on stdin)",
+	 "test a router's RouterOS API in five steps",
 	 "  --ip ADDRESS      the router's IPv4 or IPv6 address\n"
 	 "  --user NAME       the RouterOS API user\n"
 	 "  --port N          the API port (default 8728, 8729 with --ssl)\n"
