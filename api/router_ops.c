@@ -227,8 +227,9 @@ static bool load_row(api_req *req, const PGresult *res, api_router_target *t)
 	int status;
 
 	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
-		reply_field(req, "password",
-			    "the router has no API credentials: set username and password first");
+		api_reply_error(req, 409,
+				"the router has no RouterOS API credentials: set username and "
+				"password first");
 		return false;
 	}
 	if (!copy_col(res, 0, t->address, sizeof t->address) ||

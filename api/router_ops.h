@@ -89,9 +89,9 @@ int api__job_backup_period(const hs_config *cfg);
 /*
  * Loads the saved router id of the caller's tenant into t (password
  * opened).  true when the operation may go ahead; false with the answer
- * given: 404 unknown id (or another tenant's), 422 when the router has no
- * API credentials or its address is outside ROUTER_ALLOWED_NETWORKS, 503
- * without APP_KEY.  Uses and ends a transaction of its own.
+ * given: 404 unknown id (or another tenant's), 409 when the router has no
+ * API credentials or its password does not open with APP_KEY, 422 when its
+ * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses and ends a transaction of its own.
  */
 bool api_router_load(api_req *req, const char *id, api_router_target *t);
 
