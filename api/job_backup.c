@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/rand.h>
 
 #include "api/jobs_int.h"
 #include "api/router_ops.h"
@@ -147,7 +148,8 @@ ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, si
 {
 	ros_prov_read_opts opts = {.max_bytes = API_ROUTER_BACKUP_MAX};
 	ros_prov_file f;
-	char stamp[32], base[48];
+	char stamp[24], base[48];
+	unsigned char rnd[2];
 	time_t now = time(NULL);
 	struct tm tm;
 	ros_err err;
@@ -157,7 +159,13 @@ ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, si
 	*len = 0;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	snprintf(base, sizeof base, "hotspot-aaa-%s", stamp);
+	/* A random tail keeps two exports of one router in the same second
+	 * (a scheduled one and one asked for) from sharing the router's file. */
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		snprintf(msg->text, sizeof msg->text, "no random bytes for the export's name");
+		return ROS_ERR_NOMEM;
+	}
+	snprintf(base, sizeof base, "hotspot-aaa-%s-%02x%02x", stamp, rnd[0], rnd[1]);
 	snprintf(file_name, 64, "%s.rsc", base);
 	err = ros_prov_export(pool, base, &opts, &f, msg);
 	if (err != ROS_OK)
@@ -292,9 +300,10 @@ static api_job_result backup_store(api_job_ctx *ctx, const api_router_target *t,
 		snprintf(ctx->err, ctx->errlen, "out of memory");
 		return API_JOB_RETRY;
 	}
-	res = PQexecParams(ctx->conn,
-			   "SELECT hs_router_backup_record($1::uuid, $2, $3, $4::jsonb) IS NOT NULL",
-			   4, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(
+		ctx->conn,
+		"SELECT hs_router_backup_record($1::uuid, $2, $3, $4::jsonb) IS NOT NULL", 4, NULL,
+		params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = api__jobs_db_error(ctx->conn, res, "hs_router_backup_record", ctx->err,
 				       ctx->errlen);

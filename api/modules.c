@@ -10,9 +10,9 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
-	&api_mod_router_ops,
-	&api_mod_router_backups,
-	&api_mod_router_import,
+	&api_mod_router_ops,     /* test-connection, RADIUS set-up, profile sync */
+	&api_mod_router_backups, /* backups, restores, the daily schedule */
+	&api_mod_router_import,  /* routers from a CSV file */
 	NULL,
 };
 

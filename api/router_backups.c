@@ -38,8 +38,8 @@
 #define HISTORY_JSON                                                                               \
 	"json_build_object('id', h.id, 'router_id', h.device_id, 'change_type', h.change_type,"    \
 	" 'file_name', h.file_name, 'size_bytes', coalesce(octet_length(h.content), 0),"           \
-	" 'source', coalesce(h.configuration_data->>'source', 'api'),"                            \
-	" 'configuration_data', h.configuration_data, 'changed_by', h.changed_by,"                \
+	" 'source', coalesce(h.configuration_data->>'source', 'api'),"                             \
+	" 'configuration_data', h.configuration_data, 'changed_by', h.changed_by,"                 \
 	" 'changed_by_email', (SELECT a.email FROM admins a WHERE a.id = h.changed_by),"           \
 	" 'created_at', h.created_at)"
 
@@ -107,8 +107,7 @@ out:
 
 /* Inserts a history row and answers status with it, or the failure. */
 static void history_add(api_req *req, const char *id, const char *type, const json_t *data,
-			const char *file_name, const char *content, int status,
-			const char *message)
+			const char *file_name, const char *content, int status, const char *message)
 {
 	json_t *row;
 	int rc = history_insert(req, id, type, data, file_name, content, &row);
@@ -187,7 +186,8 @@ static const char list_sql[] =
 	" WHERE h.device_id = $1::uuid AND h.change_type = ANY ($2::text[])),"
 	" p AS (SELECT h.* FROM f h ORDER BY h.created_at DESC, h.id DESC"
 	" LIMIT $3::int OFFSET $4::int)"
-	" SELECT EXISTS (SELECT 1 FROM mikrotik_devices WHERE id = $1::uuid), (SELECT count(*) FROM f),"
+	" SELECT EXISTS (SELECT 1 FROM mikrotik_devices WHERE id = $1::uuid), (SELECT count(*) "
+	"FROM f),"
 	" coalesce((SELECT json_agg(" HISTORY_JSON " ORDER BY h.created_at DESC, h.id DESC)"
 	" FROM p h), '[]')";
 
@@ -266,8 +266,8 @@ static const char backup_sql[] =
  * The content and file name of backup bid of router id, or false with the
  * answer given (404 "backup not found").  *content is malloc'd.
  */
-static bool backup_fetch(api_req *req, const char *id, const char *bid, char **content,
-			 size_t *len, char file_name[64])
+static bool backup_fetch(api_req *req, const char *id, const char *bid, char **content, size_t *len,
+			 char file_name[64])
 {
 	const char *params[2] = {id, bid};
 	PGresult *res = NULL;
@@ -296,8 +296,9 @@ static bool backup_fetch(api_req *req, const char *id, const char *bid, char **c
 	memcpy(*content, PQgetvalue(res, 0, 1), *len + 1);
 	/* Names are made by hotspotd; anything else becomes a plain name. */
 	snprintf(file_name, 64, "%s", PQgetvalue(res, 0, 0));
-	if (!file_name[0] || strspn(file_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						"0123456789._-") != strlen(file_name))
+	if (!file_name[0] ||
+	    strspn(file_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789._-") != strlen(file_name))
 		snprintf(file_name, 64, "backup.rsc");
 	ok = true;
 out:
@@ -329,6 +330,7 @@ static void backup_download(api_req *req)
 
 typedef struct {
 	char file_name[64];
+	char upload[48]; /* the parts' name on the router, unique per restore */
 	char *content;
 	size_t len;
 	ros_prov_import_result out;
@@ -347,8 +349,7 @@ static void restore_fn(api_router_op *op)
 {
 	restore_data *d = op->data;
 
-	op->err = ros_prov_import(op->pool, "hotspot-aaa-restore", d->content, d->len, 0, &d->out,
-				  &op->msg);
+	op->err = ros_prov_import(op->pool, d->upload, d->content, d->len, 0, &d->out, &op->msg);
 }
 
 /* Records the restore of backup bid and answers with it. */
@@ -356,11 +357,11 @@ static void restore_record(api_req *req, const char *id, const char *bid, const 
 {
 	const restore_data *d = op->data;
 	bool ok = op->err == ROS_OK;
-	json_t *data = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s?, s:I}", "source", "api",
-				 "backup_id", bid, "result", ok ? "ok" : "failed", "parts",
-				 (json_int_t)d->out.parts, "bytes", (json_int_t)d->out.bytes,
-				 "message", d->out.message, "error", ok ? NULL : op->msg.text,
-				 "duration_ms", (json_int_t)op->ms);
+	json_t *data =
+		json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s?, s:I}", "source", "api", "backup_id",
+			  bid, "result", ok ? "ok" : "failed", "parts", (json_int_t)d->out.parts,
+			  "bytes", (json_int_t)d->out.bytes, "message", d->out.message, "error",
+			  ok ? NULL : op->msg.text, "duration_ms", (json_int_t)op->ms);
 
 	json_t *row = NULL;
 
@@ -380,6 +381,7 @@ static void restore_record(api_req *req, const char *id, const char *bid, const 
 static void backup_restore(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router"), *bid;
+	char uuid[API_UUID_LEN];
 	api_router_target t;
 	api_router_op *op;
 	restore_data *d;
@@ -397,6 +399,15 @@ static void backup_restore(api_req *req)
 		api_router_target_clear(&t);
 		return;
 	}
+	/* The history row's id would do, but it comes after; a random name keeps
+	 * two restores of one router from sharing their parts. */
+	if (api_uuid_v4(uuid) != 0) {
+		restore_free(d);
+		api_router_target_clear(&t);
+		api_reply_error(req, 500, "internal error");
+		return;
+	}
+	snprintf(d->upload, sizeof d->upload, "hotspot-aaa-restore-%.8s", uuid);
 	op = api_router_op_new(&t, restore_fn);
 	if (!op) {
 		restore_free(d);
@@ -431,7 +442,8 @@ static const char schedule_sql[] =
  */
 static const char schedule_put_sql[] =
 	"INSERT INTO router_backup_schedules AS s (device_id, tenant_id, enabled, time_of_day)"
-	" SELECT d.id, d.tenant_id, $2::boolean, coalesce($3::time, '00:00') FROM mikrotik_devices d"
+	" SELECT d.id, d.tenant_id, $2::boolean, coalesce($3::time, '00:00') FROM mikrotik_devices "
+	"d"
 	" WHERE d.id = $1::uuid"
 	" ON CONFLICT (device_id) DO UPDATE SET enabled = EXCLUDED.enabled,"
 	" time_of_day = coalesce($3::time, s.time_of_day), set_at = now()"
@@ -456,7 +468,7 @@ static int schedule_fetch(PGconn *conn, const char *id, json_t **data)
 
 static const char *status_text(int status)
 {
-	return status == 404 ? "router not found"
+	return status == 404   ? "router not found"
 	       : status == 503 ? "database unavailable"
 			       : "internal error";
 }
@@ -490,7 +502,8 @@ static bool time_ok(const char *s)
 /* The body into *enabled and tod (NULL: keep); false with a 422 answered. */
 static bool schedule_body(api_req *req, const json_t *body, bool *enabled, const char **tod)
 {
-	const json_t *e = json_object_get(body, "enabled"), *t = json_object_get(body, "time_of_day");
+	const json_t *e = json_object_get(body, "enabled"),
+		     *t = json_object_get(body, "time_of_day");
 	json_t *errors = json_object();
 
 	*tod = NULL;
@@ -500,8 +513,9 @@ static bool schedule_body(api_req *req, const json_t *body, bool *enabled, const
 	if (t && !json_is_null(t)) {
 		*tod = json_string_value(t);
 		if (!time_ok(*tod))
-			api_error_add(errors, "time_of_day",
-				      "must be HH:MM, from 00:00 to 23:59, in the tenant's time zone");
+			api_error_add(
+				errors, "time_of_day",
+				"must be HH:MM, from 00:00 to 23:59, in the tenant's time zone");
 	} else if (*enabled) {
 		api_error_add(errors, "time_of_day", "is required to enable the schedule");
 	}

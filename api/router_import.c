@@ -257,8 +257,8 @@ typedef enum {
 } column;
 
 static const char *const column_names[C__COUNT] = {
-	"name",          "ip_address", "api_port", "api_ssl", "username", "password", "radius_secret",
-	"coa_port",      "region",     "district", "address", "lat",      "lng",
+	"name",     "ip_address", "api_port", "api_ssl", "username", "password", "radius_secret",
+	"coa_port", "region",     "district", "address", "lat",      "lng",
 };
 
 /* Maps the header's fields to columns (index of each column, -1 absent); false with err. */
@@ -384,7 +384,8 @@ static api_handler create_handler(void)
 /* The result entry of a create answer (status, reply) for data row n. */
 static json_t *row_result(size_t n, const csv_row *row, int status, const char *reply)
 {
-	json_t *env = reply ? json_loads(reply, 0, NULL) : NULL, *data = json_object_get(env, "data");
+	json_t *env = reply ? json_loads(reply, 0, NULL) : NULL,
+	       *data = json_object_get(env, "data");
 	const char *message = json_string_value(json_object_get(env, "message"));
 	json_t *out;
 

@@ -35,10 +35,10 @@
 #include "common/crypto.h"
 #include "common/log.h"
 
-#define PASSWORD_MAX     256 /* bytes */
-#define LIST_MAX         32  /* names in hotspot_profiles and walled_garden */
-#define LIST_NAME_MAX    100 /* characters of one of them */
-#define PROFILES_MAX     1000
+#define PASSWORD_MAX  256 /* bytes */
+#define LIST_MAX      32  /* names in hotspot_profiles and walled_garden */
+#define LIST_NAME_MAX 100 /* characters of one of them */
+#define PROFILES_MAX  1000
 
 /* ---- one operation, within a deadline ----------------------------------------- */
 
@@ -153,7 +153,8 @@ bool api_router_op_run(api_req *req, api_router_op *op)
 
 	op->pool = api_router_pool(cfg, &op->t, true);
 	if (!op->pool || !(r = runner_new(op)) || pthread_create(&th, NULL, op_thread, r) != 0) {
-		free(r);
+		if (r)
+			runner_free(r);
 		api_router_op_free(op);
 		api_reply_error(req, 500, "internal error");
 		return false;
@@ -308,8 +309,7 @@ static const char *login_name(ros_login_style s)
 }
 
 /* The answer's data: {connected, router, steps[], system, duration_ms}. */
-static json_t *check_json(const api_router_target *t, const ros_prov_check *c, ros_err err,
-			  long ms)
+static json_t *check_json(const api_router_target *t, const ros_prov_check *c, ros_err err, long ms)
 {
 	json_t *steps = json_array();
 
@@ -317,16 +317,16 @@ static json_t *check_json(const api_router_target *t, const ros_prov_check *c, r
 		const ros_step_result *s = &c->steps[i];
 
 		json_array_append_new(
-			steps, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:s?}", "step", i + 1,
-					 "key", step_names[i].key, "name", step_names[i].name,
-					 "status", step_status_name(s->status), "message",
-					 s->message, "duration_ms", s->ms, "error",
-					 s->status == ROS_STEP_FAILED ? ros_err_name(s->err)
-								      : NULL));
+			steps,
+			json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:s?}", "step", i + 1, "key",
+				  step_names[i].key, "name", step_names[i].name, "status",
+				  step_status_name(s->status), "message", s->message, "duration_ms",
+				  s->ms, "error",
+				  s->status == ROS_STEP_FAILED ? ros_err_name(s->err) : NULL));
 	}
 	return json_pack("{s:b, s:{s:s, s:i, s:b}, s:o, s:o, s:I}", "connected", err == ROS_OK,
-			 "router", "ip_address", t->address, "api_port", t->port, "api_ssl",
-			 t->ssl, "steps", steps, "system",
+			 "router", "ip_address", t->address, "api_port", t->port, "api_ssl", t->ssl,
+			 "steps", steps, "system",
 			 err == ROS_OK ? json_pack("{s:s, s:s, s:s, s:s?}", "identity", c->identity,
 						   "version", c->version, "board", c->board,
 						   "login", login_name(c->login))
@@ -397,7 +397,8 @@ static void body_address(const hs_config *cfg, const json_t *body, api_router_ta
 	unsigned char buf[16];
 	int af = s && strchr(s, ':') ? AF_INET6 : AF_INET;
 
-	if (!json_object_get(body, "ip_address") || json_is_null(json_object_get(body, "ip_address")))
+	if (!json_object_get(body, "ip_address") ||
+	    json_is_null(json_object_get(body, "ip_address")))
 		api_error_add(errors, "ip_address", "is required");
 	else if (!s || strlen(s) >= sizeof t->address || inet_pton(af, s, buf) != 1 ||
 		 !inet_ntop(af, buf, t->address, sizeof t->address))
@@ -489,12 +490,12 @@ static void test_unsaved(api_req *req)
  * version when it passed, else offline with the reason.  $1 id, $2 ok,
  * $3 identity, $4 version, $5 error.
  */
-static const char status_sql[] =
-	"UPDATE mikrotik_devices SET status = CASE WHEN $2::boolean THEN 'online' ELSE 'offline' END,"
-	" last_seen = CASE WHEN $2::boolean THEN now() ELSE last_seen END,"
-	" identity = coalesce(left($3, 200), identity),"
-	" router_os_version = coalesce(left($4, 100), router_os_version),"
-	" last_error = left($5, 2000) WHERE id = $1::uuid";
+static const char status_sql[] = "UPDATE mikrotik_devices SET status = CASE WHEN $2::boolean THEN "
+				 "'online' ELSE 'offline' END,"
+				 " last_seen = CASE WHEN $2::boolean THEN now() ELSE last_seen END,"
+				 " identity = coalesce(left($3, 200), identity),"
+				 " router_os_version = coalesce(left($4, 100), router_os_version),"
+				 " last_error = left($5, 2000) WHERE id = $1::uuid";
 
 /* Records the test's outcome on the router; a failure here is only logged. */
 static void test_record(api_req *req, const api_router_op *op)
@@ -760,10 +761,10 @@ static json_t *sync_json(const sync_data *d)
 		const ros_prov_sync *s = &d->out[i];
 
 		count[s->action]++;
-		json_array_append_new(list,
-				      json_pack("{s:s, s:s, s:s?}", "name", d->profiles[i].name,
-						"action", ros_sync_action_name(s->action), "message",
-						s->action == ROS_SYNC_FAILED ? s->message : NULL));
+		json_array_append_new(
+			list, json_pack("{s:s, s:s, s:s?}", "name", d->profiles[i].name, "action",
+					ros_sync_action_name(s->action), "message",
+					s->action == ROS_SYNC_FAILED ? s->message : NULL));
 	}
 	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "profiles", list, "created",
 			 count[ROS_SYNC_CREATED], "updated", count[ROS_SYNC_UPDATED], "unchanged",
@@ -919,7 +920,8 @@ out:
 }
 
 static const api_command commands[] = {
-	{"router", "test", "router test --ip ADDRESS --user NAME [--port N] [--ssl | --tls-insecure]",
+	{"router", "test",
+	 "router test --ip ADDRESS --user NAME [--port N] [--ssl | --tls-insecure]",
 	 "test a router's RouterOS API in five steps",
 	 "  --ip ADDRESS      the router's IPv4 or IPv6 address\n"
 	 "  --user NAME       the RouterOS API user\n"

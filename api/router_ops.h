@@ -50,7 +50,8 @@ void api_router_target_clear(api_router_target *t);
 bool api_router_addr_allowed(const hs_config *cfg, const char *addr);
 
 /* The message for an address outside ROUTER_ALLOWED_NETWORKS. */
-#define API_ROUTER_ADDR_REFUSED "is outside the networks routers may be in (ROUTER_ALLOWED_NETWORKS)"
+#define API_ROUTER_ADDR_REFUSED                                                                    \
+	"is outside the networks routers may be in (ROUTER_ALLOWED_NETWORKS)"
 
 /*
  * Opens a sealed password (the bytea text of a password_encrypted column)
@@ -72,7 +73,7 @@ ros_pool *api_router_pool(const hs_config *cfg, const api_router_target *t, bool
  * Exports the router's configuration (/export file=, read back, the file
  * then removed from the router) into *content (malloc'd, NUL-terminated,
  * *len bytes; caller frees) and its name for people into file_name
- * ("hotspot-aaa-20261124-083000.rsc").  ROS_ERR_PROTOCOL when the export
+ * ("hotspot-aaa-20261124-083000-9f3c.rsc").  ROS_ERR_PROTOCOL when the export
  * is not UTF-8 text; ROS_ERR_TOO_LARGE past API_ROUTER_BACKUP_MAX.
  */
 ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, size_t *len,
@@ -91,7 +92,8 @@ int api__job_backup_period(const hs_config *cfg);
  * opened).  true when the operation may go ahead; false with the answer
  * given: 404 unknown id (or another tenant's), 409 when the router has no
  * API credentials or its password does not open with APP_KEY, 422 when its
- * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses and ends a transaction of its own.
+ * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses and ends a transaction of
+ * its own.
  */
 bool api_router_load(api_req *req, const char *id, api_router_target *t);
 
@@ -107,7 +109,7 @@ typedef struct api_router_op {
 	api_router_target t;
 	ros_pool *pool;
 	void (*fn)(struct api_router_op *op);
-	void *data;                   /* the operation's input and output */
+	void *data;                    /* the operation's input and output */
 	void (*data_free)(void *data); /* may be NULL */
 	ros_err err;
 	ros_msg msg;

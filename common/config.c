@@ -22,8 +22,8 @@ typedef enum {
 	CFG_BOOL,
 	CFG_PORT,
 	CFG_ENUM,
-	CFG_ADDR, /* an IPv4 or IPv6 literal, kept as a string */
-	CFG_KEY,  /* base64 of a 32-byte key, kept as text; never quoted back */
+	CFG_ADDR,  /* an IPv4 or IPv6 literal, kept as a string */
+	CFG_KEY,   /* base64 of a 32-byte key, kept as text; never quoted back */
 	CFG_CIDRS, /* a list of networks (hs_cidrs_parse), kept as text */
 } cfg_type;
 
@@ -100,8 +100,10 @@ static const cfg_key cfg_keys[] = {
 	 0},
 	INT("ROUTER_OP_TIMEOUT", router_op_timeout, "30", 1, 600),
 	{"ROUTER_RADIUS_ADDRESS", CFG_ADDR, F(router_radius_address), "", 0, 0, NULL, 0},
-	{"ROUTER_RADIUS_AUTH_PORT", CFG_PORT, F(router_radius_auth_port), "1812", 1, 65535, NULL, 0},
-	{"ROUTER_RADIUS_ACCT_PORT", CFG_PORT, F(router_radius_acct_port), "1813", 1, 65535, NULL, 0},
+	{"ROUTER_RADIUS_AUTH_PORT", CFG_PORT, F(router_radius_auth_port), "1812", 1, 65535, NULL,
+	 0},
+	{"ROUTER_RADIUS_ACCT_PORT", CFG_PORT, F(router_radius_acct_port), "1813", 1, 65535, NULL,
+	 0},
 	INT("ROUTER_IMPORT_MAX_ROWS", router_import_max_rows, "500", 1, 10000),
 	INT("ROUTER_BACKUP_CHECK_INTERVAL", router_backup_check_interval, "300", 0, 86400),
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),

@@ -81,7 +81,7 @@ t_like "$(ros_print 1 /ip/hotspot/user/profile name)" '1GB-DAILY' "which is on t
 t_is "$(as "$TA" POST "$R/$ID1/backups")" 201 "a backup of router 1: 201"
 t_is "$(j .message)" "Backup created successfully" "with a message"
 BK1=$(j .data.id)
-t_like "$(j .data.file_name)" '^hotspot-aaa-[0-9]{8}-[0-9]{6}\.rsc$' "named after the time it was made"
+t_like "$(j .data.file_name)" '^hotspot-aaa-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}\.rsc$' "named after the time it was made"
 t_is "$(j '[.data.change_type, .data.router_id, .data.changed_by, .data.changed_by_email, .data.source] | @tsv')" \
 	"$(printf 'backup\t%s\t%s\tten-a@example.org\tapi' "$ID1" "$ADMIN_A")" \
 	"a backup row by the admin who asked"
