@@ -144,13 +144,31 @@ static bool runner_wait(op_runner *r, const struct timespec *deadline)
 	return done;
 }
 
+/* Answers 504 for an operation on address:port still running after the deadline. */
+static void reply_op_timeout(api_req *req, const char *address, int port)
+{
+	int secs = req->app->cfg->router_op_timeout;
+	char msg[256];
+
+	hs_log(HS_LOG_WARN, "router %s port %d: %s %s still running after %d s", address, port,
+	       req->method, req->path, secs);
+	snprintf(msg, sizeof msg,
+		 "router %s port %d did not finish within %d seconds (ROUTER_OP_TIMEOUT)", address,
+		 port, secs);
+	api_reply(req, 504, msg, json_pack("{s:s}", "error", "TIMEOUT"));
+}
+
 bool api_router_op_run(api_req *req, api_router_op *op)
 {
 	const hs_config *cfg = req->app->cfg;
+	char address[INET6_ADDRSTRLEN];
 	struct timespec deadline;
 	op_runner *r = NULL;
+	int port = op->t.port;
 	pthread_t th;
 
+	/* Once the wait gives up, op belongs to the thread: keep what the answer names. */
+	snprintf(address, sizeof address, "%s", op->t.address);
 	op->pool = api_router_pool(cfg, &op->t, true);
 	if (!op->pool || !(r = runner_new(op)) || pthread_create(&th, NULL, op_thread, r) != 0) {
 		if (r)
@@ -167,16 +185,7 @@ bool api_router_op_run(api_req *req, api_router_op *op)
 		return true;
 	}
 	pthread_detach(th);
-	hs_log(HS_LOG_WARN, "router %s port %d: %s %s still running after %d s", op->t.address,
-	       op->t.port, req->method, req->path, cfg->router_op_timeout);
-	{
-		char msg[256];
-
-		snprintf(msg, sizeof msg,
-			 "router %s port %d did not finish within %d seconds (ROUTER_OP_TIMEOUT)",
-			 op->t.address, op->t.port, cfg->router_op_timeout);
-		api_reply(req, 504, msg, json_pack("{s:s}", "error", "TIMEOUT"));
-	}
+	reply_op_timeout(req, address, port);
 	return false;
 }
 
