@@ -44,7 +44,8 @@
 	" 'created_at', h.created_at)"
 
 /*
- * A history row and its audit row: $1 router, $2 change_type, $3 data,
+ * A history row and its audit row (router.backup, router.restore, or
+ * router.configure for an update): $1 router, $2 change_type, $3 data,
  * $4 file name, $5 content, $6 admin, $7 client address.  No row when the
  * router is gone (the foreign key is checked by the SELECT's join).
  */
@@ -54,20 +55,16 @@ static const char insert_sql[] =
 	" SELECT d.tenant_id, d.id, $2, $3::jsonb, $4, $5, $6::uuid FROM mikrotik_devices d"
 	" WHERE d.id = $1::uuid RETURNING *),"
 	" a AS (INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id,"
-	" details, ip) SELECT h.tenant_id, $6::uuid, 'router.' || h.change_type, 'router',"
+	" details, ip) SELECT h.tenant_id, $6::uuid, CASE h.change_type WHEN 'update'"
+	" THEN 'router.configure' ELSE 'router.' || h.change_type END, 'router',"
 	" h.device_id::text, json_build_object('history_id', h.id)::jsonb, nullif($7, '')::inet"
 	" FROM h)"
 	" SELECT " HISTORY_JSON "::text FROM h";
 
 /* ---- the history row ---------------------------------------------------------- */
 
-/*
- * Inserts a history row of router id (see insert_sql) into *row.  0, or
- * the status to answer: 404 router gone, 503 database, 500; -1 when
- * api_tx_begin has answered already.
- */
-static int history_insert(api_req *req, const char *id, const char *type, const json_t *data,
-			  const char *file_name, const char *content, json_t **row)
+int api_router_history_insert(api_req *req, const char *id, const char *type, const json_t *data,
+			      const char *file_name, const char *content, json_t **row)
 {
 	char ip[INET6_ADDRSTRLEN], *data_text = json_dumps(data, JSON_COMPACT);
 	const char *params[7] = {id, type, data_text, file_name, content, req->who.admin_id, ip};
@@ -110,7 +107,7 @@ static void history_add(api_req *req, const char *id, const char *type, const js
 			const char *file_name, const char *content, int status, const char *message)
 {
 	json_t *row;
-	int rc = history_insert(req, id, type, data, file_name, content, &row);
+	int rc = api_router_history_insert(req, id, type, data, file_name, content, &row);
 
 	if (rc == 0)
 		api_reply(req, status, message, row);
@@ -370,7 +367,8 @@ static void restore_record(api_req *req, const char *id, const char *bid, const 
 			    "Backup restored successfully");
 	} else {
 		/* The router's failure is the answer; the row says what reached it. */
-		if (history_insert(req, id, "restore", data, d->file_name, NULL, &row) > 0)
+		if (api_router_history_insert(req, id, "restore", data, d->file_name, NULL, &row) >
+		    0)
 			hs_log(HS_LOG_WARN, "router %s: a failed restore was not recorded", id);
 		json_decref(row);
 		api_router_reply_failure(req, op->err, &op->msg);

@@ -541,6 +541,26 @@ static void test_saved(api_req *req)
 	api_router_op_free(op);
 }
 
+/* ---- configuration changes ----------------------------------------------------- */
+
+/*
+ * Adds an 'update' history row for operation with result (stolen) as its
+ * configuration_data's result.  A failure is logged: the change is made
+ * and answered all the same.
+ */
+static void history_update(api_req *req, const char *id, const char *operation, json_t *result)
+{
+	json_t *data = json_pack("{s:s, s:s, s:o?}", "source", "api", "operation", operation,
+				 "result", result);
+	json_t *row = NULL;
+
+	if (!data || api_router_history_insert(req, id, "update", data, NULL, NULL, &row) != 0)
+		hs_log(HS_LOG_WARN, "router %s: the %s was not recorded in its history", id,
+		       operation);
+	json_decref(row);
+	json_decref(data);
+}
+
 /* ---- RADIUS set-up --------------------------------------------------------------- */
 
 typedef struct {
@@ -639,6 +659,22 @@ static json_t *radius_json(const hs_config *cfg, const radius_data *d)
 			 "walled_garden_present", (json_int_t)d->out.walled_present);
 }
 
+/*
+ * Records what the set-up changed on the router as an 'update' history row
+ * ({source, operation: "radius_setup", result}); nothing when it changed
+ * nothing.  Steals result.  A failure to record is logged, not answered.
+ */
+static void radius_record(api_req *req, const char *id, const radius_data *d, json_t *result)
+{
+	const ros_prov_radius_result *o = &d->out;
+
+	if (o->radius != ROS_SYNC_UNCHANGED || o->incoming != ROS_SYNC_UNCHANGED ||
+	    o->profiles_updated || o->walled_added)
+		history_update(req, id, "radius_setup", result);
+	else
+		json_decref(result);
+}
+
 static void radius_setup(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
@@ -681,9 +717,12 @@ static void radius_setup(api_req *req)
 	d = NULL;
 	if (!api_router_op_run(req, op))
 		return;
-	if (op->err == ROS_OK)
+	if (op->err == ROS_OK) {
+		/* Answered first: a database that fails the record cannot turn a
+		 * change made on the router into an error. */
 		api_reply(req, 200, "RADIUS set up", radius_json(cfg, op->data));
-	else
+		radius_record(req, id, op->data, radius_json(cfg, op->data));
+	} else
 		api_router_reply_failure(req, op->err, &op->msg);
 	api_router_op_free(op);
 out:
@@ -780,6 +819,16 @@ static json_t *sync_json(const sync_data *d)
 			 count[ROS_SYNC_UNCHANGED], "failed", count[ROS_SYNC_FAILED]);
 }
 
+/* Whether the sync created or updated a profile on the router (a failed
+ * sync may have too, but its answer already says which). */
+static bool sync_changed(const sync_data *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->out[i].action == ROS_SYNC_CREATED || d->out[i].action == ROS_SYNC_UPDATED)
+			return true;
+	return false;
+}
+
 static void sync_profiles(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
@@ -812,6 +861,8 @@ static void sync_profiles(api_req *req)
 	else
 		api_reply(req, api_router_failure_status(op->err), op->msg.text,
 			  sync_json(op->data));
+	if (op->err == ROS_OK && sync_changed(op->data))
+		history_update(req, id, "sync_profiles", sync_json(op->data));
 	api_router_op_free(op);
 }
 

@@ -142,4 +142,17 @@ int api_router_failure_status(ros_err err);
  */
 void api_router_reply_failure(api_req *req, ros_err err, const ros_msg *msg);
 
+/* ---- configuration history (api/router_backups.c) ------------------------------ */
+
+/*
+ * Adds a mikrotik_config_history row of router id in the caller's tenant,
+ * by the caller's admin, with an audit_log row: type "backup", "restore"
+ * or "update", data (configuration_data), file_name and content (may be
+ * NULL).  The row as answers show it goes to *row (caller owns it).  0, or
+ * the status to answer: 404 router gone, 503 database, 500; -1 when
+ * api_tx_begin has answered (503) already.
+ */
+int api_router_history_insert(api_req *req, const char *id, const char *type, const json_t *data,
+			      const char *file_name, const char *content, json_t **row);
+
 #endif

@@ -59,6 +59,7 @@ t_ok "router 2 (answers after 2.5 s) listens" sim 2 --slow 2500
 t_ok "router 4 (no write policy) listens" sim 4 --read-only
 t_ok "router 5 (RouterOS 6, tenant B) listens" sim 5 --ros6
 t_ok "router 6 (no api policy) listens" sim 6 --no-api-policy
+t_ok "router 7 (API-SSL, anonymous DH only) listens" sim 7 --tls-anon
 API[3]=$(hs_free_port) # nothing listens on router 3
 
 # ros_print N MENU PROP: PROP of every item of MENU on router N, one a line,
@@ -121,6 +122,14 @@ t_is "$(j '[.data.steps[3].status, .data.steps[3].error] | @tsv')" "$(printf 'fa
 t_is "$(as "$TA" POST "$R/test-connection" -d "$(body 6)")" 502 "a user without the api policy: 502"
 t_is "$(j '[.data.steps[3].status, .data.steps[3].error] | @tsv')" "$(printf 'failed\tDENIED')" \
 	"refused at login, reported as the permission check"
+t_is "$(as "$TA" POST "$R/test-connection" -d "$(body 7 "" '+ {api_ssl: true, api_tls_insecure: true}')")" 200 \
+	"API-SSL with anonymous DH, when allowed: 200"
+t_is "$(j '[.data.router.api_ssl, .data.system.identity] | @tsv')" "$(printf 'true\tsim-7')" "over TLS"
+t_is "$(as "$TA" POST "$R/test-connection" -d "$(body 7 "" '+ {api_ssl: true}')")" 502 \
+	"API-SSL with the certificate checked, against a router without one: 502"
+t_like "$(j '[.data.steps[] | select(.status == "failed") | .error] | join(",")')" '^(TLS|CERT)$' \
+	"a TLS failure"
+t_is "$(as "$TA" POST "$R/test-connection" -d "$(body 7)")" 502 "plain API against API-SSL: 502"
 t_is "$(as "$TA" POST "$R/test-connection" -d "$(body 5)")" 200 "RouterOS 6 (challenge login): 200"
 t_is "$(j '[.data.system.login, (.data.system.version | split(".")[0])] | @tsv')" \
 	"$(printf 'challenge\t6')" "with the challenge login"
@@ -211,6 +220,16 @@ t_is "$(as "$TA" POST "$R/$ID1/radius-setup" -d '{"walled_garden":["pay.example.
 t_is "$(j '[.data.radius, .data.incoming, .data.walled_garden_added] | @tsv')" \
 	"$(printf 'unchanged\tunchanged\t1')" "changes nothing twice, adds the walled-garden host"
 t_like "$(ros_print 1 /ip/hotspot/walled-garden dst-host)" 'pay\.example\.org' "the host is on the router"
+hist() { # hist ID OPERATION: update rows of that operation in the router's history
+	owner "SELECT count(*) FROM mikrotik_config_history WHERE device_id = '$1' AND change_type = 'update' AND configuration_data->>'operation' = '$2' AND changed_by IS NOT NULL"
+}
+t_is "$(hist "$ID1" radius_setup)" 2 "each set-up that changed the router is an 'update' history row"
+t_is "$(owner "SELECT configuration_data->'result'->>'walled_garden_added' FROM mikrotik_config_history WHERE device_id = '$ID1' AND change_type = 'update' ORDER BY created_at DESC LIMIT 1")" \
+	1 "with what changed"
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'router.configure' AND object_id = '$ID1'")" 2 \
+	"and an audit row router.configure"
+t_is "$(as "$TA" POST "$R/$ID1/radius-setup")" 200 "a set-up that changes nothing: 200"
+t_is "$(hist "$ID1" radius_setup)" 2 "adds no history row"
 t_is "$(as "$TA" POST "$R/$ID1/radius-setup" -d '{"hotspot_profiles":["no-such-profile"]}')" 502 \
 	"a hotspot profile the router lacks: 502"
 t_is "$(j .data.error)" NOT_FOUND "NOT_FOUND"
@@ -219,6 +238,7 @@ t_is "$(as "$TA" POST "$R/$ID1/radius-setup" -d '{"hotspot_profiles":"default","
 t_is "$(j '.errors | keys | join(",")')" "hotspot_profiles,walled_garden.0" "each named"
 t_is "$(as "$TA" POST "$R/$ID3/radius-setup")" 502 "a router that is down: 502"
 t_is "$(j .data.error)" REFUSED "REFUSED"
+t_is "$(hist "$ID3" radius_setup)" 0 "a failed set-up adds no history row"
 t_is "$(as "$TB" POST "$R/$ID1/radius-setup")" 404 "tenant B setting up A's router: 404"
 t_is "$(ros_print 1 /radius address)" "10.9.9.9 " "and the router is as A left it"
 
@@ -240,9 +260,12 @@ t_like "$(ros_print 1 /ip/hotspot/user/profile name)" '1GB-DAILY HOUR-PASS' "the
 t_like "$(ros_print 1 /ip/hotspot/user/profile rate-limit)" '1M/1M 2M/2M' "with their rate limits"
 t_is "$(as "$TA" POST "$R/$ID1/sync-profiles")" 200 "a second sync: 200"
 t_is "$(j '[.data.profiles[].action] | join(",")')" "unchanged,unchanged" "changes nothing"
+t_is "$(hist "$ID1" sync_profiles)" 1 "only the sync that changed the router is a history row"
 owner "UPDATE profiles SET rate_limit = '4M/4M' WHERE name = 'HOUR-PASS'" >/dev/null
 t_is "$(as "$TA" POST "$R/$ID1/sync-profiles" >/dev/null; j '[.data.profiles[] | "\(.name):\(.action)"] | join(",")')" \
 	"1GB-DAILY:unchanged,HOUR-PASS:updated" "a changed profile is updated"
+t_is "$(owner "SELECT configuration_data->'result'->>'updated' FROM mikrotik_config_history WHERE device_id = '$ID1' AND configuration_data->>'operation' = 'sync_profiles' ORDER BY created_at DESC LIMIT 1")" \
+	1 "and recorded with what changed"
 t_is "$(as "$TA" POST "$R/$ID3/sync-profiles")" 502 "sync with a router that is down: 502"
 t_is "$(as "$TA" POST "$R/$ID2/sync-profiles")" 504 "sync with a router that is too slow: 504"
 t_is "$(as "$TB" POST "$R/$ID1/sync-profiles")" 404 "tenant B syncing A's router: 404"
