@@ -6,6 +6,7 @@
  *   GET  /api/v1/router-management/:id/backups                      newest first, pages
  *   GET  /api/v1/router-management/:id/backups/:backup_id/download  the .rsc script
  *   POST /api/v1/router-management/:id/backups/:backup_id/restore   import it on the router
+ *   DELETE /api/v1/router-management/:id/backups/:backup_id         forget a backup
  *   GET  /api/v1/router-management/:id/backup-schedule              the daily backup
  *   PUT  /api/v1/router-management/:id/backup-schedule              {enabled, time_of_day}
  *
@@ -420,6 +421,46 @@ static void backup_restore(api_req *req)
 	api_router_op_free(op);
 }
 
+/* ---- delete ------------------------------------------------------------------------ */
+
+/* $1 router, $2 backup, $3 admin, $4 client address: the count deleted (0 or 1). */
+static const char delete_sql[] =
+	"WITH h AS (DELETE FROM mikrotik_config_history WHERE id = $2::uuid"
+	" AND device_id = $1::uuid AND change_type = 'backup' RETURNING id, tenant_id, device_id),"
+	" a AS (INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id,"
+	" details, ip) SELECT h.tenant_id, $3::uuid, 'router.backup_delete', 'router',"
+	" h.device_id::text, json_build_object('history_id', h.id)::jsonb, nullif($4, '')::inet"
+	" FROM h)"
+	" SELECT count(*) FROM h";
+
+static void backup_delete(api_req *req)
+{
+	const char *id = api_param_uuid(req, 0, "router"), *bid, *params[4];
+	char ip[INET6_ADDRSTRLEN];
+	PGresult *res = NULL;
+	PGconn *conn;
+	int status = 503;
+
+	if (!id || !(bid = api_param_uuid(req, 1, "backup")) || !(conn = api_tx_begin(req)))
+		return;
+	api_client_ip(req, ip, sizeof ip);
+	params[0] = id;
+	params[1] = bid;
+	params[2] = req->who.admin_id;
+	params[3] = ip;
+	res = PQexecParams(conn, delete_sql, 4, NULL, params, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) == HS_DB_OK && PQntuples(res) == 1)
+		status = strcmp(PQgetvalue(res, 0, 0), "1") == 0 ? 200 : 404;
+	PQclear(res);
+	if (api_tx_end(req, conn, status == 200) != HS_DB_OK)
+		status = 503;
+	if (status == 200)
+		api_reply(req, 200, "Backup deleted successfully", NULL);
+	else
+		api_reply_error(req, status,
+				status == 404 ? "backup not found" : "database unavailable");
+}
+
 /* ---- the schedule ------------------------------------------------------------------- */
 
 /* The schedule of router $1 (a row even without one: enabled false). */
@@ -569,6 +610,8 @@ static const api_route routes[] = {
 	{"GET", "/api/v1/router-management/:id/backups/:backup_id/download", backup_download,
 	 "routers.read"},
 	{"POST", "/api/v1/router-management/:id/backups/:backup_id/restore", backup_restore,
+	 "routers.write"},
+	{"DELETE", "/api/v1/router-management/:id/backups/:backup_id", backup_delete,
 	 "routers.write"},
 	{"GET", "/api/v1/router-management/:id/backup-schedule", schedule_get, "routers.read"},
 	{"PUT", "/api/v1/router-management/:id/backup-schedule", schedule_put, "routers.write"},

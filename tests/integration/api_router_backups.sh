@@ -163,8 +163,22 @@ t_is "$(ros_print 1 /file name | grep -c hotspot-aaa)" 0 "and the uploaded parts
 t_is "$(as "$TA" GET "$R/$ID1/backups?type=restore")" 200 "the restore is listed"
 t_is "$(j '[.data[].id] | join(",")')" "$RS1" "under type=restore"
 t_is "$(as "$TA" GET "$R/$ID1/backups?type=all")" 200 "and with type=all"
-t_is "$(j '[.data[].change_type] | join(",")')" "restore,backup,backup" "newest first"
+t_is "$(j '[.data[].change_type] | join(",")')" "restore,backup,backup,update" \
+	"newest first, the profile sync's update row last"
 t_is "$(as "$TA" POST "$R/$ID1/backups/$RS1/restore")" 404 "a restore row is not a backup: 404"
+
+# --- delete --------------------------------------------------------------------------------
+t_is "$(as "$TB" DELETE "$R/$ID1/backups/$BK2")" 404 "B deleting A's backup: 404"
+t_is "$(as "$TB" DELETE "$R/$ID2/backups/$BK2")" 404 "B naming A's backup under its own router: 404"
+t_is "$(owner "SELECT count(*) FROM mikrotik_config_history WHERE id = '$BK2'")" 1 "A's backup is still there"
+t_is "$(as "$TA" DELETE "$R/$ID1/backups/$RS1")" 404 "a restore row cannot be deleted as a backup: 404"
+t_is "$(as "$TA" DELETE "$R/$ID1/backups/$BK2")" 200 "A deletes its second backup: 200"
+t_is "$(j .message)" "Backup deleted successfully" "with a message"
+t_is "$(as "$TA" GET "$R/$ID1/backups")" 200 "the list"
+t_is "$(j '[.data[].id] | join(",")')" "$BK1" "no longer shows it"
+t_is "$(owner "SELECT count(*) FROM audit_log WHERE action = 'router.backup_delete' AND object_id = '$ID1' AND details->>'history_id' = '$BK2'")" \
+	1 "the deletion is in the audit log"
+t_is "$(as "$TA" DELETE "$R/$ID1/backups/$BK2")" 404 "deleting it again: 404"
 
 t_is "$(as "$TA" POST "$R/$ID3/backups/$BK1/restore")" 404 "restoring another router's backup: 404"
 owner "INSERT INTO mikrotik_config_history (tenant_id, device_id, change_type, file_name, content)
