@@ -507,6 +507,16 @@ static void import_rows(api_req *req, const csv_rows *rows, const int map[C__COU
 			    "rows", results));
 }
 
+/* Whether s (len bytes) is valid UTF-8: jansson checks it as it copies. */
+static bool utf8_ok(const char *s, size_t len)
+{
+	json_t *probe = json_stringn(s, len);
+	bool ok = probe != NULL;
+
+	json_decref(probe);
+	return ok;
+}
+
 static void routers_import(api_req *req)
 {
 	const char *s = NULL;
@@ -520,6 +530,10 @@ static void routers_import(api_req *req)
 		goto out;
 	if (strlen(s) != len) {
 		snprintf(err, sizeof err, "holds a NUL byte");
+		goto invalid;
+	}
+	if (!utf8_ok(s, len)) {
+		snprintf(err, sizeof err, "is not UTF-8 text");
 		goto invalid;
 	}
 	if (csv_parse(s, len, (size_t)req->app->cfg->router_import_max_rows, &rows, err,

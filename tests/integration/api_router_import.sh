@@ -119,6 +119,7 @@ refused "a repeated column" 'name,ip_address,Name\nA,10.3.0.1,B\n' \
 	'header: repeated column "Name"'
 refused "no ip_address column" 'name,username\nA,api\n' \
 	"header: the columns name and ip_address are required"
+refused "bytes that are not UTF-8" 'name,ip_address\n\xff\xfe,10.3.0.1\n' "is not UTF-8 text"
 refused "a header only" 'name,ip_address\n' "has a header but no rows"
 refused "nothing" '\n\n' "is empty: a header and at least one row are needed"
 rows() { printf 'name,ip_address\\n'; for i in $(seq 1 "$1"); do printf 'r%d,10.3.0.%d\\n' "$i" "$i"; done; }
