@@ -468,7 +468,7 @@ static const char schedule_sql[] =
 	"SELECT json_build_object('enabled', coalesce(s.enabled, false),"
 	" 'time_of_day', to_char(s.time_of_day, 'HH24:MI'), 'time_zone', t.time_zone,"
 	" 'next_run_at', CASE WHEN s.enabled THEN hs_router_backup_next(t.time_zone,"
-	" s.time_of_day, greatest(s.last_run_at, s.set_at, now())) END,"
+	" s.time_of_day, greatest(s.last_run_at, s.set_at)) END,"
 	" 'last_run_at', s.last_run_at, 'last_backup_at', s.last_backup_at,"
 	" 'last_error', s.last_error, 'updated_at', s.updated_at)::text"
 	" FROM mikrotik_devices d JOIN tenants t ON t.id = d.tenant_id"
