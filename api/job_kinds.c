@@ -4,6 +4,7 @@
  * SQL side enqueues it once per period across every hotspotd process.
  */
 #include "api/jobs_int.h"
+#include "api/router_ops.h"
 
 static int prune_period(const hs_config *cfg)
 {
@@ -31,6 +32,12 @@ const api_job_kind api__jobs_builtin[] = {
 	 * hs_radius_disconnect_fallback) decides, and the last attempt
 	 * records kick_failed. */
 	{.kind = "router.kick", .handler = api__job_kick},
+	/* The scan of the backup schedules ({}) and one router's scheduled
+	 * backup ({router_id}); a router's backup is tried three times. */
+	{.kind = "router.backup",
+	 .handler = api__job_backup,
+	 .max_attempts = 3,
+	 .period_s = api__job_backup_period},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

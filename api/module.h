@@ -64,5 +64,8 @@ extern const api_module api_mod_profiles;
 extern const api_module api_mod_vouchers;
 extern const api_module api_mod_voucher_batch;
 extern const api_module api_mod_voucher_print;
+extern const api_module api_mod_router_ops;
+extern const api_module api_mod_router_backups;
+extern const api_module api_mod_router_import;
 
 #endif

@@ -21,6 +21,9 @@ const api_module *const api_modules[] = {
 	&api_mod_vouchers,
 	&api_mod_voucher_batch,
 	&api_mod_voucher_print,
+	&api_mod_router_ops,     /* test-connection, RADIUS set-up, profile sync */
+	&api_mod_router_backups, /* backups, restores, the daily schedule */
+	&api_mod_router_import,  /* routers from a CSV file */
 	NULL,
 };
 

@@ -28,6 +28,7 @@
 #include "api/auth.h"
 #include "api/http.h"
 #include "api/module.h"
+#include "api/router_ops.h"
 #include "api/valid.h"
 #include "common/crypto.h"
 #include "common/log.h"
@@ -561,6 +562,9 @@ static bool router_prepare(api_req *req, router_input *in, const char *id, bool 
 		api_reply_error(req, 500, "internal error");
 		goto out;
 	}
+	/* The API talks to routers only in ROUTER_ALLOWED_NETWORKS. */
+	if (in->vals[F_IP] && !api_router_addr_allowed(req->app->cfg, in->vals[F_IP]))
+		api_error_add(errors, "ip_address", API_ROUTER_ADDR_REFUSED);
 	if (json_object_size(errors)) {
 		api_reply_invalid(req, "validation failed", errors);
 		errors = NULL;

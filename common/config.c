@@ -22,9 +22,10 @@ typedef enum {
 	CFG_BOOL,
 	CFG_PORT,
 	CFG_ENUM,
-	CFG_ADDR, /* an IPv4 or IPv6 literal, kept as a string */
-	CFG_KEY,  /* base64 of a 32-byte key, kept as text; never quoted back */
-	CFG_URL,  /* an http:// or https:// URL of printable ASCII */
+	CFG_ADDR,  /* an IPv4 or IPv6 literal, kept as a string */
+	CFG_KEY,   /* base64 of a 32-byte key, kept as text; never quoted back */
+	CFG_URL,   /* an http:// or https:// URL of printable ASCII */
+	CFG_CIDRS, /* a list of networks (hs_cidrs_parse), kept as text */
 } cfg_type;
 
 enum {
@@ -103,6 +104,17 @@ static const cfg_key cfg_keys[] = {
 	STR("RADIUS_DICTIONARY_DIR", radius_dictionary_dir, "/usr/share/freeradius", 0),
 	INT("ROUTER_API_TIMEOUT", router_api_timeout, "5", 1, 60),
 	{"APP_KEY", CFG_KEY, F(app_key), "", 0, 0, NULL, CFG_SECRET},
+	{"ROUTER_ALLOWED_NETWORKS", CFG_CIDRS, F(router_allowed_networks),
+	 "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7,2001:db8::/32", 0, 0, NULL,
+	 0},
+	INT("ROUTER_OP_TIMEOUT", router_op_timeout, "30", 1, 600),
+	{"ROUTER_RADIUS_ADDRESS", CFG_ADDR, F(router_radius_address), "", 0, 0, NULL, 0},
+	{"ROUTER_RADIUS_AUTH_PORT", CFG_PORT, F(router_radius_auth_port), "1812", 1, 65535, NULL,
+	 0},
+	{"ROUTER_RADIUS_ACCT_PORT", CFG_PORT, F(router_radius_acct_port), "1813", 1, 65535, NULL,
+	 0},
+	INT("ROUTER_IMPORT_MAX_ROWS", router_import_max_rows, "500", 1, 10000),
+	INT("ROUTER_BACKUP_CHECK_INTERVAL", router_backup_check_interval, "300", 0, 86400),
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
 	{"HOTSPOT_LOGIN_URL", CFG_URL, F(hotspot_login_url), "http://login.wifi/login", 0, 0, NULL,
 	 0},
@@ -272,7 +284,9 @@ static int cfg_parse_addr(const cfg_key *k, const char *text, void *field, char 
 	unsigned char buf[sizeof(struct in6_addr)];
 	char q[CFG_QUOTE_MAX * 4 + 8];
 
-	(void)k;
+	/* Empty only reaches here as the default of a key that may stay unset. */
+	if (*text == '\0' && k->def && *k->def == '\0')
+		return cfg_set_string(text, field, why, len);
 	if (inet_pton(AF_INET, text, buf) != 1 && inet_pton(AF_INET6, text, buf) != 1) {
 		cfg_quote(text, q, sizeof(q));
 		snprintf(why, len, "%s is not an IPv4 or IPv6 address", q);
@@ -330,10 +344,21 @@ static int cfg_parse_url(const cfg_key *k, const char *text, void *field, char *
 	return cfg_set_string(text, field, why, len);
 }
 
+static int cfg_parse_cidrs(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	hs_cidr list[HS_CIDRS_MAX];
+	size_t n;
+
+	(void)k;
+	if (hs_cidrs_parse(text, list, HS_CIDRS_MAX, &n, why, len) != 0)
+		return -1;
+	return cfg_set_string(text, field, why, len);
+}
+
 static const cfg_parser cfg_parsers[] = {
 	[CFG_INT] = cfg_parse_int,   [CFG_STRING] = cfg_parse_string, [CFG_BOOL] = cfg_parse_bool,
 	[CFG_PORT] = cfg_parse_port, [CFG_ENUM] = cfg_parse_enum,     [CFG_ADDR] = cfg_parse_addr,
-	[CFG_KEY] = cfg_parse_key,   [CFG_URL] = cfg_parse_url,
+	[CFG_KEY] = cfg_parse_key,   [CFG_URL] = cfg_parse_url,       [CFG_CIDRS] = cfg_parse_cidrs,
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -634,7 +659,8 @@ void hs_cfg_free(hs_config *cfg)
 		char **field = (char **)((char *)cfg + cfg_keys[i].offset);
 
 		if (cfg_keys[i].type != CFG_STRING && cfg_keys[i].type != CFG_ADDR &&
-		    cfg_keys[i].type != CFG_KEY && cfg_keys[i].type != CFG_URL)
+		    cfg_keys[i].type != CFG_KEY && cfg_keys[i].type != CFG_URL &&
+		    cfg_keys[i].type != CFG_CIDRS)
 			continue;
 		/* Secrets do not linger in freed memory. */
 		if (*field && (cfg_keys[i].flags & CFG_SECRET))
@@ -653,7 +679,8 @@ void hs_cfg_print(const hs_config *cfg, FILE *fp)
 		fprintf(fp, "%s=", k->name);
 		if (k->flags & CFG_SECRET)
 			fputs(**(char *const *)field ? "(set)" : "(unset)", fp);
-		else if (k->type == CFG_STRING || k->type == CFG_ADDR || k->type == CFG_URL)
+		else if (k->type == CFG_STRING || k->type == CFG_ADDR || k->type == CFG_URL ||
+			 k->type == CFG_CIDRS)
 			fputs(*(char *const *)field, fp);
 		else if (k->type == CFG_BOOL)
 			fputs(*(const bool *)field ? "true" : "false", fp);
@@ -663,4 +690,105 @@ void hs_cfg_print(const hs_config *cfg, FILE *fp)
 			fprintf(fp, "%d", *(const int *)field);
 		fputc('\n', fp);
 	}
+}
+
+/* ---- lists of networks ------------------------------------------------------ */
+
+/* Parses one item "ADDR[/LEN]" (NUL-terminated, no blanks) into c; 0 or -1. */
+static int cidr_item(const char *item, hs_cidr *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(item, '/');
+	size_t alen = slash ? (size_t)(slash - item) : strlen(item);
+	int max;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, item, alen);
+	addr[alen] = '\0';
+	memset(c, 0, sizeof(*c));
+	c->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(c->family, addr, c->addr) != 1)
+		return -1;
+	max = c->family == AF_INET ? 32 : 128;
+	c->prefix = max;
+	if (slash) {
+		long long v;
+
+		if (slash[1] < '0' || slash[1] > '9' || cfg_strtoll(slash + 1, &v) != 0 || v > max)
+			return -1;
+		c->prefix = (int)v;
+	}
+	return 0;
+}
+
+int hs_cidrs_parse(const char *text, hs_cidr *out, size_t max, size_t *n, char *why, size_t len)
+{
+	const char *p = text;
+	char item[INET6_ADDRSTRLEN + 8], q[CFG_QUOTE_MAX * 4 + 8];
+
+	*n = 0;
+	while (*p) {
+		size_t ilen;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		ilen = strcspn(p, ", \t");
+		if (ilen >= sizeof(item))
+			ilen = sizeof(item) - 1; /* too long for a network: refused below */
+		memcpy(item, p, ilen);
+		item[ilen] = '\0';
+		if (*n == max) {
+			snprintf(why, len, "more than %zu networks", max);
+			return -1;
+		}
+		if (p[ilen] && !strchr(", \t", p[ilen])) {
+			cfg_quote(p, q, sizeof(q));
+			snprintf(why, len, "%s is not a network (ADDRESS/LENGTH)", q);
+			return -1;
+		}
+		if (cidr_item(item, &out[*n]) != 0) {
+			cfg_quote(item, q, sizeof(q));
+			snprintf(why, len, "%s is not a network (ADDRESS/LENGTH)", q);
+			return -1;
+		}
+		(*n)++;
+		p += strcspn(p, ", \t");
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p && *p != ',') {
+			snprintf(why, len, "networks must be separated by commas");
+			return -1;
+		}
+		if (*p == ',')
+			p++;
+	}
+	if (*n == 0) {
+		snprintf(why, len, "no network given");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the first bits of a and b agree. */
+static bool cidr_prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, (size_t)whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+bool hs_cidrs_contain(const hs_cidr *list, size_t n, const char *addr)
+{
+	unsigned char buf[16];
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, addr, buf) != 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (list[i].family == family && cidr_prefix_eq(buf, list[i].addr, list[i].prefix))
+			return true;
+	return false;
 }

@@ -89,12 +89,42 @@ typedef struct hs_config {
 	int router_api_timeout; /* seconds per connect, and per wait for an answer */
 	char *app_key;          /* base64 of 32 bytes, or "": seals router passwords */
 
+	/* Router operations of the REST API */
+	char *router_allowed_networks; /* comma-separated CIDRs (hs_cidrs_parse) */
+	int router_op_timeout;         /* seconds an inline router operation may take */
+	char *router_radius_address;   /* our RADIUS server as routers reach it, or "" */
+	int router_radius_auth_port;
+	int router_radius_acct_port;
+	int router_import_max_rows;
+	int router_backup_check_interval; /* period of the router.backup scan, 0 = off */
+
 	/* Migrations */
 	char *migrations_dir;
 
 	/* Printed vouchers: the hotspot's login page their QR codes open */
 	char *hotspot_login_url;
 } hs_config;
+
+/* One network of a list of CIDRs. */
+typedef struct {
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address (4 bytes used for IPv4) */
+	int prefix;             /* mask length */
+} hs_cidr;
+
+/* Most networks a list may hold. */
+#define HS_CIDRS_MAX 64
+
+/*
+ * Parses a comma-separated list of networks ("10.0.0.0/8, fc00::/7"; an
+ * address without a mask is a host) into out (max entries), *n their
+ * count.  Blanks around items are allowed; an empty list is refused.
+ * Returns 0, or -1 with the reason (quoting the bad item) in why.
+ */
+int hs_cidrs_parse(const char *text, hs_cidr *out, size_t max, size_t *n, char *why, size_t len);
+
+/* Whether the address text addr (IPv4 or IPv6 literal) lies in one of the n networks. */
+bool hs_cidrs_contain(const hs_cidr *list, size_t n, const char *addr);
 
 /*
  * Loads the configuration from envp (a NULL-terminated array of KEY=VALUE

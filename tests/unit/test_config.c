@@ -469,6 +469,15 @@ static void test_defaults(void **state)
 				   "RADIUS_DICTIONARY_DIR=/usr/share/freeradius\n"
 				   "ROUTER_API_TIMEOUT=5\n"
 				   "APP_KEY=(unset)\n"
+				   "ROUTER_ALLOWED_NETWORKS=10.0.0.0/8,"
+				   "172.16.0.0/12,192.168.0.0/16,"
+				   "100.64.0.0/10,fc00::/7,2001:db8::/32\n"
+				   "ROUTER_OP_TIMEOUT=30\n"
+				   "ROUTER_RADIUS_ADDRESS=\n"
+				   "ROUTER_RADIUS_AUTH_PORT=1812\n"
+				   "ROUTER_RADIUS_ACCT_PORT=1813\n"
+				   "ROUTER_IMPORT_MAX_ROWS=500\n"
+				   "ROUTER_BACKUP_CHECK_INTERVAL=300\n"
 				   "MIGRATIONS_DIR=sql/migrations\n"
 				   "HOTSPOT_LOGIN_URL=http://login.wifi/login\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
@@ -528,9 +537,73 @@ static void test_secret_never_in_errors(void **state)
 	assert_null(strstr(err, "hunter2"));
 }
 
+/* Lists of networks: the text, whether it parses, and addresses inside and outside. */
+static const struct {
+	const char *text;
+	const char *why; /* NULL: parses */
+	const char *in, *out;
+} cidr_cases[] = {
+	{"10.0.0.0/8", NULL, "10.255.1.2", "11.0.0.1"},
+	{" 192.168.0.0/16 , 127.0.0.1", NULL, "127.0.0.1", "127.0.0.2"},
+	{"172.16.0.0/12", NULL, "172.31.255.255", "172.32.0.0"},
+	{"100.64.0.0/10", NULL, "100.127.0.1", "100.128.0.1"},
+	{"10.1.2.3/32", NULL, "10.1.2.3", "10.1.2.4"},
+	{"0.0.0.0/0", NULL, "8.8.8.8", "::1"},
+	{"fc00::/7", NULL, "fd12:3456::1", "fe80::1"},
+	{"2001:db8::/32,10.0.0.0/8", NULL, "2001:db8:ffff::1", "2001:db9::1"},
+	{"10.0.0.0/8", NULL, "10.0.0.1", "not-an-address"},
+	{"", "no network given", NULL, NULL},
+	{"10.0.0.0/33", "\"10.0.0.0/33\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"fc00::/129", "\"fc00::/129\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"10.0.0.0/", "\"10.0.0.0/\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"10.0.0.0/-1", "\"10.0.0.0/-1\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"10.0.0.0/8,,10.1.0.0/16", "\"\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"10.0.0.0/8 10.1.0.0/16", "networks must be separated by commas", NULL, NULL},
+	{"10.0.0.0/8;x", "\"10.0.0.0/8;x\" is not a network (ADDRESS/LENGTH)", NULL, NULL},
+	{"router.example/24", "\"router.example/24\" is not a network (ADDRESS/LENGTH)", NULL,
+	 NULL},
+};
+
+static void test_cidrs(void **state)
+{
+	hs_cidr list[HS_CIDRS_MAX];
+	char why[160];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cidr_cases / sizeof cidr_cases[0]; i++) {
+		int rc =
+			hs_cidrs_parse(cidr_cases[i].text, list, HS_CIDRS_MAX, &n, why, sizeof why);
+
+		if (cidr_cases[i].why) {
+			assert_int_equal(rc, -1);
+			assert_string_equal(why, cidr_cases[i].why);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_true(hs_cidrs_contain(list, n, cidr_cases[i].in));
+		assert_false(hs_cidrs_contain(list, n, cidr_cases[i].out));
+	}
+}
+
+static void test_cidrs_max(void **state)
+{
+	hs_cidr list[2];
+	char why[160];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(hs_cidrs_parse("10.0.0.0/8,11.0.0.0/8", list, 2, &n, why, sizeof why), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(
+		hs_cidrs_parse("10.0.0.0/8,11.0.0.0/8,12.0.0.0/8", list, 2, &n, why, sizeof why),
+		-1);
+	assert_string_equal(why, "more than 2 networks");
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[NCASES + 4];
+	struct CMUnitTest tests[NCASES + 6];
 	size_t n = 0;
 
 	for (size_t i = 0; i < NCASES; i++) {
@@ -542,5 +615,7 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_long_string);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_missing_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_secret_never_in_errors);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidrs);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidrs_max);
 	return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
 }

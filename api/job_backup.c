@@ -1,0 +1,394 @@
+/*
+ * Job kind "router.backup": the daily configuration backups, and the
+ * router access the REST API's router operations share with it (see
+ * api/router_ops.h; it lives here because the job runtime is linked on its
+ * own, without the REST API).
+ *
+ * One kind, two payloads:
+ *   {}                       the periodic scan (every
+ *                            ROUTER_BACKUP_CHECK_INTERVAL seconds):
+ *                            hs_router_backup_enqueue_due() queues one job
+ *                            per router whose time of day has come, once
+ *                            per day;
+ *   {router_id, scheduled_for} one router: its configuration exported over
+ *                            the RouterOS API and stored with
+ *                            hs_router_backup_record() as a
+ *                            mikrotik_config_history row (change_type
+ *                            'backup', changed_by NULL, configuration_data
+ *                            {source: "schedule", ...}).
+ *
+ * A temporary router failure (refused, timed out) is retried with the
+ * queue's backoff (3 attempts); the last failure, or one a person must fix
+ * (credentials, policy, APP_KEY, an address outside
+ * ROUTER_ALLOWED_NETWORKS), is recorded with hs_router_backup_error() and
+ * ends the job.  No password or key goes into the log or the job's error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "api/jobs_int.h"
+#include "api/router_ops.h"
+#include "common/crypto.h"
+#include "common/db.h"
+#include "common/log.h"
+
+/* ---- router access ----------------------------------------------------------- */
+
+void api_router_target_clear(api_router_target *t)
+{
+	hs_crypto_free(t->password, t->password_len);
+	t->password = NULL;
+	t->password_len = 0;
+	explicit_bzero(t->radius_secret, sizeof t->radius_secret);
+}
+
+bool api_router_addr_allowed(const hs_config *cfg, const char *addr)
+{
+	hs_cidr list[HS_CIDRS_MAX];
+	char why[160];
+	size_t n;
+
+	/* The configuration was checked at start-up; a failure here allows nothing. */
+	if (hs_cidrs_parse(cfg->router_allowed_networks, list, HS_CIDRS_MAX, &n, why, sizeof why))
+		return false;
+	return hs_cidrs_contain(list, n, addr);
+}
+
+int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_router_target *t,
+			     const char **why, int *status)
+{
+	hs_crypto_key key;
+	unsigned char *sealed;
+	size_t len;
+	int rc = -1;
+
+	if (status)
+		*status = 503;
+	if (!cfg->app_key[0]) {
+		*why = "APP_KEY is not set: the router's API password cannot be read";
+		return -1;
+	}
+	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
+		*why = "APP_KEY is not a valid key";
+		return -1;
+	}
+	if (status)
+		*status = 409;
+	sealed = PQunescapeBytea((const unsigned char *)bytea_text, &len);
+	*why = "the router's API password does not decrypt with APP_KEY";
+	if (sealed && hs_crypto_open(&key, t->id, sealed, len, &t->password, &t->password_len) == 0)
+		rc = 0;
+	PQfreemem(sealed);
+	hs_crypto_key_wipe(&key);
+	return rc;
+}
+
+ros_pool *api_router_pool(const hs_config *cfg, const api_router_target *t, bool retries)
+{
+	ros_pool_config pc;
+
+	memset(&pc, 0, sizeof pc);
+	pc.conn.host = t->address;
+	pc.conn.port = (uint16_t)t->port;
+	pc.conn.username = t->username;
+	pc.conn.password = (const char *)t->password;
+	pc.conn.connect_timeout_ms = cfg->router_api_timeout * 1000;
+	pc.conn.io_timeout_ms = cfg->router_api_timeout * 1000;
+	pc.conn.tls = !t->ssl ? ROS_TLS_OFF : t->tls_insecure ? ROS_TLS_ANON : ROS_TLS_VERIFY;
+	pc.max_conns = 2;
+	pc.retries = retries ? 1 : -1;
+	pc.backoff_ms = 200;
+	pc.rate_wait_ms = cfg->router_api_timeout * 1000;
+	return ros_pool_create(&pc);
+}
+
+/* The continuation bytes of a UTF-8 sequence led by c, or -1 when c leads none. */
+static int utf8_tail(unsigned char c)
+{
+	if (c < 0x80)
+		return 0;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 1;
+	if (c >= 0xe0 && c <= 0xef)
+		return 2;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 3;
+	return -1;
+}
+
+/*
+ * Whether s (len bytes) is UTF-8 text without NUL, as a text column holds
+ * it: no overlong forms, no surrogates, nothing past U+10FFFF.
+ */
+static bool text_ok(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		int n = utf8_tail(s[i]);
+
+		if (s[i] == 0 || n < 0 || (size_t)n >= len - i)
+			return false;
+		if ((s[i] == 0xe0 && s[i + 1] < 0xa0) || (s[i] == 0xed && s[i + 1] >= 0xa0) ||
+		    (s[i] == 0xf0 && s[i + 1] < 0x90) || (s[i] == 0xf4 && s[i + 1] >= 0x90))
+			return false;
+		for (int k = 1; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += (size_t)n + 1;
+	}
+	return true;
+}
+
+ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, size_t *len,
+			  ros_msg *msg)
+{
+	ros_prov_read_opts opts = {.max_bytes = API_ROUTER_BACKUP_MAX};
+	ros_prov_file f;
+	char stamp[24], base[48];
+	unsigned char rnd[2];
+	time_t now = time(NULL);
+	struct tm tm;
+	ros_err err;
+
+	memset(&f, 0, sizeof f);
+	*content = NULL;
+	*len = 0;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	/* A random tail keeps two exports of one router in the same second
+	 * (a scheduled one and one asked for) from sharing the router's file. */
+	if (RAND_bytes(rnd, sizeof rnd) != 1) {
+		snprintf(msg->text, sizeof msg->text, "no random bytes for the export's name");
+		return ROS_ERR_NOMEM;
+	}
+	snprintf(base, sizeof base, "hotspot-aaa-%s-%02x%02x", stamp, rnd[0], rnd[1]);
+	snprintf(file_name, 64, "%s.rsc", base);
+	err = ros_prov_export(pool, base, &opts, &f, msg);
+	if (err != ROS_OK)
+		goto out;
+	if (!f.data || !text_ok((const unsigned char *)f.data, f.len)) {
+		snprintf(msg->text, sizeof msg->text,
+			 "router %s: the configuration export is not UTF-8 text",
+			 ros_pool_host(pool));
+		err = ROS_ERR_PROTOCOL;
+		goto out;
+	}
+	*content = f.data;
+	*len = f.len;
+	f.data = NULL;
+	/* The copy on the router's flash is ours to clean up; a failure to
+	 * remove it does not spoil the backup. */
+	if (ros_prov_file_remove(pool, file_name, NULL) != ROS_OK)
+		hs_log(HS_LOG_WARN, "router %s: could not remove %s after the export",
+		       ros_pool_host(pool), file_name);
+out:
+	ros_prov_file_free(&f);
+	return err;
+}
+
+/* ---- the job ------------------------------------------------------------------ */
+
+/* Queues the backups that are due.  OK, or the database's RETRY/FAIL. */
+static api_job_result backup_scan(api_job_ctx *ctx)
+{
+	PGresult *res = PQexec(ctx->conn, "SELECT hs_router_backup_enqueue_due()");
+	api_job_result r = API_JOB_OK;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = api__jobs_db_error(ctx->conn, res, "hs_router_backup_enqueue_due", ctx->err,
+				       ctx->errlen);
+	else if (atoi(PQgetvalue(res, 0, 0)) > 0)
+		hs_log(HS_LOG_INFO, "router.backup: %s scheduled backup(s) queued",
+		       PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
+/* Records why for the router's schedule and ends the job with FAIL. */
+static api_job_result backup_give_up(api_job_ctx *ctx, const char *router_id, const char *why)
+{
+	const char *params[2] = {router_id, why};
+	PGresult *res = PQexecParams(ctx->conn, "SELECT hs_router_backup_error($1::uuid, $2)", 2,
+				     NULL, params, NULL, NULL, 0);
+	api_job_result r = API_JOB_FAIL;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = api__jobs_db_error(ctx->conn, res, "hs_router_backup_error", ctx->err,
+				       ctx->errlen);
+	else
+		snprintf(ctx->err, ctx->errlen, "%s", why);
+	PQclear(res);
+	hs_log(HS_LOG_WARN, "router.backup: router %s: %s", router_id, why);
+	return r;
+}
+
+/* Copies column col of res's first row into dst (size bytes); -1 when it does not fit. */
+static int column(const PGresult *res, int col, char *dst, size_t size)
+{
+	int n = PQgetlength(res, 0, col);
+
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	memcpy(dst, PQgetvalue(res, 0, col), (size_t)n + 1);
+	return 0;
+}
+
+/*
+ * Reads the router's API into t.  OK; FAIL with *why when a backup cannot
+ * be made (*why NULL: the router is gone, nothing to do); or the
+ * database's RETRY/FAIL with ctx->err set.
+ */
+static api_job_result backup_target(api_job_ctx *ctx, api_router_target *t, const char **why)
+{
+	const char *params[1] = {t->id};
+	api_job_result r = API_JOB_FAIL;
+	PGresult *res;
+
+	*why = NULL;
+	res = PQexecParams(ctx->conn,
+			   "SELECT host(ip_address), api_port, api_ssl, api_tls_insecure, username,"
+			   " password_encrypted FROM hs_router_api_target($1::uuid)",
+			   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = api__jobs_db_error(ctx->conn, res, "hs_router_api_target", ctx->err,
+				       ctx->errlen);
+		goto out;
+	}
+	if (PQntuples(res) != 1)
+		goto out;
+	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
+		*why = "the router has no API credentials";
+		goto out;
+	}
+	if (column(res, 0, t->address, sizeof t->address) < 0 ||
+	    column(res, 4, t->username, sizeof t->username) < 0) {
+		*why = "the router's address or API user name is too long";
+		goto out;
+	}
+	if (!api_router_addr_allowed(ctx->cfg, t->address)) {
+		*why = "the router's address is outside ROUTER_ALLOWED_NETWORKS";
+		goto out;
+	}
+	t->port = atoi(PQgetvalue(res, 0, 1));
+	t->ssl = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	t->tls_insecure = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	if (api_router_open_password(ctx->cfg, PQgetvalue(res, 0, 5), t, why, NULL) == 0)
+		r = API_JOB_OK;
+out:
+	PQclear(res);
+	return r;
+}
+
+/* Stores the export as the router's backup.  OK, or the database's RETRY/FAIL. */
+static api_job_result backup_store(api_job_ctx *ctx, const api_router_target *t,
+				   const char *file_name, const char *content, size_t len,
+				   const char *scheduled_for)
+{
+	json_t *data = json_pack("{s:s, s:I, s:s?}", "source", "schedule", "size", (json_int_t)len,
+				 "scheduled_for", scheduled_for);
+	char *data_text = data ? json_dumps(data, JSON_COMPACT) : NULL;
+	const char *params[4] = {t->id, file_name, content, data_text};
+	api_job_result r = API_JOB_OK;
+	PGresult *res = NULL;
+
+	json_decref(data);
+	if (!data_text) {
+		snprintf(ctx->err, ctx->errlen, "out of memory");
+		return API_JOB_RETRY;
+	}
+	res = PQexecParams(
+		ctx->conn,
+		"SELECT hs_router_backup_record($1::uuid, $2, $3, $4::jsonb) IS NOT NULL", 4, NULL,
+		params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = api__jobs_db_error(ctx->conn, res, "hs_router_backup_record", ctx->err,
+				       ctx->errlen);
+	else
+		hs_log(HS_LOG_INFO, "router.backup: router %s: %s (%zu bytes)%s", t->id, file_name,
+		       len,
+		       strcmp(PQgetvalue(res, 0, 0), "t") ? ": the router no longer exists" : "");
+	PQclear(res);
+	free(data_text);
+	return r;
+}
+
+/* Backs up one router. */
+static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_router_target *t,
+				 const char *scheduled_for)
+{
+	char file_name[64], why[512];
+	ros_msg msg = {{0}};
+	const char *reason = NULL;
+	char *content = NULL;
+	ros_pool *pool = NULL;
+	api_job_result r;
+	size_t len = 0;
+	ros_err err;
+
+	r = backup_target(ctx, t, &reason);
+	if (r != API_JOB_OK) {
+		if (reason)
+			r = backup_give_up(ctx, t->id, reason);
+		else if (r == API_JOB_FAIL && !ctx->err[0])
+			r = API_JOB_OK; /* the router is gone: nothing left to back up */
+		goto out;
+	}
+	pool = api_router_pool(ctx->cfg, t, false);
+	if (!pool) {
+		snprintf(ctx->err, ctx->errlen, "out of memory");
+		r = API_JOB_RETRY;
+		goto out;
+	}
+	err = api_router_export(pool, file_name, &content, &len, &msg);
+	if (err == ROS_OK) {
+		r = backup_store(ctx, t, file_name, content, len, scheduled_for);
+		goto out;
+	}
+	snprintf(why, sizeof why, "%s", msg.text[0] ? msg.text : ros_err_str(err));
+	if (ros_err_temporary(err) && job->attempts < job->max_attempts) {
+		snprintf(ctx->err, ctx->errlen, "%s", why);
+		r = API_JOB_RETRY;
+		goto out;
+	}
+	r = backup_give_up(ctx, t->id, why);
+out:
+	ros_pool_destroy(pool);
+	free(content);
+	return r;
+}
+
+int api__job_backup_period(const hs_config *cfg)
+{
+	return cfg->router_backup_check_interval;
+}
+
+api_job_result api__job_backup(api_job_ctx *ctx, const api_job *job)
+{
+	json_t *root = json_loads(job->payload, JSON_REJECT_DUPLICATES, NULL);
+	const char *id = json_string_value(json_object_get(root, "router_id"));
+	api_router_target t;
+	api_job_result r;
+
+	memset(&t, 0, sizeof t);
+	ctx->err[0] = '\0';
+	if (!json_is_object(root)) {
+		snprintf(ctx->err, ctx->errlen, "payload: not a JSON object");
+		r = API_JOB_FAIL;
+	} else if (!json_object_get(root, "router_id")) {
+		r = backup_scan(ctx);
+	} else if (!id || !hs_db_uuid_valid(id)) {
+		snprintf(ctx->err, ctx->errlen, "payload: router_id must be a UUID");
+		r = API_JOB_FAIL;
+	} else {
+		snprintf(t.id, sizeof t.id, "%s", id);
+		r = backup_one(ctx, job, &t,
+			       json_string_value(json_object_get(root, "scheduled_for")));
+	}
+	api_router_target_clear(&t);
+	json_decref(root);
+	return r;
+}
