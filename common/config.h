@@ -79,6 +79,12 @@ typedef struct hs_config {
 	int router_api_timeout; /* seconds per connect, and per wait for an answer */
 	char *app_key;          /* base64 of 32 bytes, or "": seals router passwords */
 
+	/* Router monitor and the MikroTik endpoints */
+	int router_monitor_interval; /* seconds between polls of each router, 0 = off */
+	int router_monitor_workers;  /* routers polled at once by one process */
+	int router_monitor_lease;    /* seconds a process's claim on a router lasts */
+	int router_stats_cache;      /* seconds router statistics are reused, 0 = never */
+
 	/* Migrations */
 	char *migrations_dir;
 } hs_config;
