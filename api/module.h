@@ -53,5 +53,6 @@ const api_command *api_command_find(int argc, char **argv, int *used);
 /* The modules (each defined in the file of the same name). */
 extern const api_module api_mod_health;
 extern const api_module api_mod_routers;
+extern const api_module api_mod_mikrotik;
 
 #endif

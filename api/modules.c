@@ -10,6 +10,7 @@
 const api_module *const api_modules[] = {
 	&api_mod_health,
 	&api_mod_routers,
+	&api_mod_mikrotik,
 	NULL,
 };
 
