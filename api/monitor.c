@@ -159,6 +159,8 @@ static void report(api_monitor *m, const PGresult *res, int row, const poll_resu
 	} else if (strcmp(PQgetvalue(r, 0, 0), pr->status) != 0) {
 		hs_log(HS_LOG_INFO, "monitor: router %s: %s -> %s%s%s", id, PQgetvalue(r, 0, 0),
 		       pr->status, pr->reason[0] ? ": " : "", pr->reason);
+	} else {
+		hs_log(HS_LOG_DEBUG, "monitor: router %s: %s", id, pr->status);
 	}
 	PQclear(r);
 	hs_db_pool_put(m->db, conn, dr == HS_DB_RETRY);
