@@ -68,8 +68,8 @@ static const char *open_password(api_router_target *t, const hs_config *cfg, con
 	return why;
 }
 
-const char *api_router_target_fill(api_router_target *t, const hs_config *cfg,
-				   const PGresult *res, int row, int col)
+const char *api_router_target_fill(api_router_target *t, const hs_config *cfg, const PGresult *res,
+				   int row, int col)
 {
 	t->password = NULL;
 	t->password_len = 0;
@@ -278,8 +278,8 @@ size_t api_router_registry_size(void)
 /* ---- statistics ------------------------------------------------------------------ */
 
 /* The cached statistics when younger than max_age.  Lock taken here. */
-static bool cache_take(api_router *r, int max_age, ros_prov_stats *out, char *identity,
-		       size_t size, time_t *fetched_at)
+static bool cache_take(api_router *r, int max_age, ros_prov_stats *out, char *identity, size_t size,
+		       time_t *fetched_at)
 {
 	bool hit;
 

@@ -37,15 +37,15 @@
 #include "api/valid.h"
 #include "common/log.h"
 
-#define MK_NAME_MAX      64 /* characters of a user, profile or interface name */
-#define MK_PASSWORD_MAX  64
-#define MK_COMMENT_MAX   128
-#define MK_PER_PAGE_DEF  100
-#define MK_PER_PAGE_MAX  1000
-#define MK_PAGE_MAX      1000000
-#define MK_UPTIME_MAX    (10LL * 365 * 86400)
-#define MK_BYTES_MAX     (1LL << 50) /* a PiB */
-#define MK_SESSION_ID_MAX 9          /* "*" and up to 8 hex digits */
+#define MK_NAME_MAX       64 /* characters of a user, profile or interface name */
+#define MK_PASSWORD_MAX   64
+#define MK_COMMENT_MAX    128
+#define MK_PER_PAGE_DEF   100
+#define MK_PER_PAGE_MAX   1000
+#define MK_PAGE_MAX       1000000
+#define MK_UPTIME_MAX     (10LL * 365 * 86400)
+#define MK_BYTES_MAX      (1LL << 50) /* a PiB */
+#define MK_SESSION_ID_MAX 9           /* "*" and up to 8 hex digits */
 
 /* A router ready to be asked: its entry in the registry, held. */
 typedef struct {
@@ -260,13 +260,14 @@ static json_t *stats_json(const mk_router *r, const ros_prov_stats *st, const ch
 		return NULL;
 	json_object_set_new(o, "free_memory", jbytes(st->free_memory));
 	json_object_set_new(o, "total_memory", jbytes(st->total_memory));
-	json_object_set_new(o, "memory_used_percent",
-			    json_integer(st->total_memory ? (json_int_t)((st->total_memory -
-									  st->free_memory) *
-									 100 / st->total_memory)
-							  : 0));
+	json_object_set_new(
+		o, "memory_used_percent",
+		json_integer(st->total_memory ? (json_int_t)((st->total_memory - st->free_memory) *
+							     100 / st->total_memory)
+					      : 0));
 	json_object_set_new(o, "uptime_seconds", jbytes(st->uptime));
-	json_object_set_new(o, "uptime", json_string(ros_format_duration(st->uptime, up, sizeof up)));
+	json_object_set_new(o, "uptime",
+			    json_string(ros_format_duration(st->uptime, up, sizeof up)));
 	json_object_set_new(o, "fetched_at", json_string(when));
 	json_object_set_new(o, "cached", json_boolean(cached));
 	return o;

@@ -44,10 +44,10 @@ struct api_monitor {
 	int npollers;
 
 	pthread_mutex_t lock;
-	pthread_cond_t wake;  /* a new round, or stop: for pollers */
-	pthread_cond_t idle;  /* a router polled, or stop: for the round thread */
+	pthread_cond_t wake; /* a new round, or stop: for pollers */
+	pthread_cond_t idle; /* a router polled, or stop: for the round thread */
 	bool stopping;
-	PGresult *round;      /* the routers of the round under way; NULL between rounds */
+	PGresult *round; /* the routers of the round under way; NULL between rounds */
 	int next, total, done;
 };
 
@@ -147,9 +147,9 @@ static void report(api_monitor *m, const PGresult *res, int row, const poll_resu
 		hs_log(HS_LOG_WARN, "monitor: router %s: cannot report: %s", id, err);
 		return;
 	}
-	r = PQexecParams(conn,
-			 "SELECT hs_router_monitor_report($1, $2::uuid, $3, $4::bigint, $5, $6, $7)",
-			 7, NULL, params, NULL, NULL, 0);
+	r = PQexecParams(
+		conn, "SELECT hs_router_monitor_report($1, $2::uuid, $3, $4::bigint, $5, $6, $7)",
+		7, NULL, params, NULL, NULL, 0);
 	dr = hs_db_classify(conn, r);
 	if (dr != HS_DB_OK) {
 		hs_db_errmsg(conn, r, err, sizeof err);
@@ -286,7 +286,8 @@ static void release(api_monitor *m)
 	res = PQexecParams(conn, "SELECT hs_router_monitor_release($1)", 1, NULL, params, NULL,
 			   NULL, 0);
 	if (hs_db_classify(conn, res) == HS_DB_OK)
-		hs_log(HS_LOG_INFO, "monitor: %s router lease(s) given back", PQgetvalue(res, 0, 0));
+		hs_log(HS_LOG_INFO, "monitor: %s router lease(s) given back",
+		       PQgetvalue(res, 0, 0));
 	PQclear(res);
 	hs_db_pool_put(m->db, conn, false);
 }
@@ -322,8 +323,8 @@ static void make_owner(char *out, size_t len)
 	host[sizeof host - 1] = '\0';
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		memset(rnd, 0, sizeof rnd);
-	snprintf(out, len, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), rnd[0], rnd[1],
-		 rnd[2], rnd[3]);
+	snprintf(out, len, "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), rnd[0], rnd[1], rnd[2],
+		 rnd[3]);
 }
 
 static void monitor_free(api_monitor *m)
@@ -406,8 +407,8 @@ int api_monitor_start(const hs_config *cfg, api_monitor **out)
 			goto fail;
 	if (pthread_create(&m->round_thread, NULL, round_main, m) != 0)
 		goto fail;
-	hs_log(HS_LOG_INFO, "monitor: %s polls its routers every %d s with %d thread(s)",
-	       m->owner, cfg->router_monitor_interval, n);
+	hs_log(HS_LOG_INFO, "monitor: %s polls its routers every %d s with %d thread(s)", m->owner,
+	       cfg->router_monitor_interval, n);
 	*out = m;
 	return 0;
 fail:

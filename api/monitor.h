@@ -25,8 +25,7 @@ typedef struct api_monitor api_monitor;
  * running).  An unreachable database is not a failure: the monitor tries
  * again every round.  cfg must outlive the monitor.
  */
-int api_monitor_start(const hs_config *cfg, api_monitor **out)
-	__attribute__((warn_unused_result));
+int api_monitor_start(const hs_config *cfg, api_monitor **out) __attribute__((warn_unused_result));
 
 /*
  * Stops the monitor: no new poll starts, polls under way finish (each is

@@ -61,8 +61,8 @@ typedef struct {
  * ("the router has no API credentials", "APP_KEY is not set...", ...); on
  * failure t holds no password.  t->router_id must be set first.
  */
-const char *api_router_target_fill(api_router_target *t, const hs_config *cfg,
-				   const PGresult *res, int row, int col);
+const char *api_router_target_fill(api_router_target *t, const hs_config *cfg, const PGresult *res,
+				   int row, int col);
 
 /* Wipes and frees the password; t may be used again. */
 void api_router_target_clear(api_router_target *t);

@@ -570,7 +570,8 @@ static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 	if (cfg->router_monitor_interval > 0 &&
 	    cfg->router_monitor_lease <= cfg->router_monitor_interval) {
 		snprintf(err, errlen,
-			 "config: ROUTER_MONITOR_LEASE: %d is not above ROUTER_MONITOR_INTERVAL (%d)",
+			 "config: ROUTER_MONITOR_LEASE: %d is not above ROUTER_MONITOR_INTERVAL "
+			 "(%d)",
 			 cfg->router_monitor_lease, cfg->router_monitor_interval);
 		return -1;
 	}
