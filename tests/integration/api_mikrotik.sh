@@ -277,6 +277,26 @@ t_is "$(j .data.cached)" false "every time"
 t_is "$(trace 11 'cmd /system/resource/print')" "$((N0 + 2))" "twice"
 hs_kill nocache
 
+# --- the router's request budget -----------------------------------------------------------------
+# 100 requests a minute in bursts of 20, shared by every caller in the
+# process: 40 requests at once spend it, and the late ones wait at most
+# ROUTER_API_TIMEOUT (1 s) for a token, then get 429.
+burst() {
+	local i pids=()
+	for i in $(seq 1 40); do
+		curl -s -o /dev/null -D - -w '%{http_code}\n' --max-time 10 \
+			-H "Authorization: Bearer $TA" "$M/$ID/interfaces" | grep -E '^[0-9]{3}$|^Retry-After' &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+burst >"$HS_SUITE_DIR/burst.txt"
+t_is "$(grep -cE '^(200|429)$' "$HS_SUITE_DIR/burst.txt")" 40 "40 requests at once: each 200 or 429"
+t_like "$(grep -c '^429$' "$HS_SUITE_DIR/burst.txt")" '^[1-9][0-9]*$' "some are 429: the router's budget is spent"
+t_like "$(grep -c '^200$' "$HS_SUITE_DIR/burst.txt")" '^[1-3][0-9]$' "after most of a burst of 20 went through"
+t_is "$(grep -c '^Retry-After: 1' "$HS_SUITE_DIR/burst.txt")" "$(grep -c '^429$' "$HS_SUITE_DIR/burst.txt")" \
+	"each 429 says when to try again"
+
 # --- no secrets, stop ---------------------------------------------------------------------------------
 t_fail "no router or user password, nor APP_KEY, in hotspotd's log" \
 	grep -qF -e "$ROS_PW" -e "$UPW" -e "$APP_KEY" "$HS_SUITE_DIR/serve.log"
