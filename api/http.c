@@ -659,14 +659,13 @@ api_server *api_server_start(const api_app *app)
 		return NULL;
 	srv->app = app;
 	/* The logger comes first so that option errors go through it too. */
-	srv->daemon =
-		MHD_start_daemon(flags, (uint16_t)cfg->api_port, NULL, NULL, on_request, srv,
-				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_SOCK_ADDR,
-				 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-				 srv, MHD_OPTION_CONNECTION_LIMIT,
-				 (unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-				 (unsigned)cfg->api_connection_timeout, MHD_OPTION_END);
+	srv->daemon = MHD_start_daemon(
+		flags, (uint16_t)cfg->api_port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+		unescape, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->api_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)cfg->api_connection_timeout, MHD_OPTION_END);
 	if (!srv->daemon) {
 		hs_log(HS_LOG_ERROR, "http: cannot listen on %s port %d (in use, or not allowed)",
 		       cfg->api_listen, cfg->api_port);

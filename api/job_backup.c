@@ -39,7 +39,7 @@
 
 /* ---- router access ----------------------------------------------------------- */
 
-void api_router_target_clear(api_router_target *t)
+void api_rop_target_clear(api_rop_target *t)
 {
 	hs_crypto_free(t->password, t->password_len);
 	t->password = NULL;
@@ -59,7 +59,7 @@ bool api_router_addr_allowed(const hs_config *cfg, const char *addr)
 	return hs_cidrs_contain(list, n, addr);
 }
 
-int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_router_target *t,
+int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_rop_target *t,
 			     const char **why, int *status)
 {
 	hs_crypto_key key;
@@ -88,7 +88,7 @@ int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_r
 	return rc;
 }
 
-ros_pool *api_router_pool(const hs_config *cfg, const api_router_target *t, bool retries)
+ros_pool *api_rop_pool(const hs_config *cfg, const api_rop_target *t, bool retries)
 {
 	ros_pool_config pc;
 
@@ -242,7 +242,7 @@ static int column(const PGresult *res, int col, char *dst, size_t size)
  * be made (*why NULL: the router is gone, nothing to do); or the
  * database's RETRY/FAIL with ctx->err set.
  */
-static api_job_result backup_target(api_job_ctx *ctx, api_router_target *t, const char **why)
+static api_job_result backup_target(api_job_ctx *ctx, api_rop_target *t, const char **why)
 {
 	const char *params[1] = {t->id};
 	api_job_result r = API_JOB_FAIL;
@@ -284,9 +284,8 @@ out:
 }
 
 /* Stores the export as the router's backup.  OK, or the database's RETRY/FAIL. */
-static api_job_result backup_store(api_job_ctx *ctx, const api_router_target *t,
-				   const char *file_name, const char *content, size_t len,
-				   const char *scheduled_for)
+static api_job_result backup_store(api_job_ctx *ctx, const api_rop_target *t, const char *file_name,
+				   const char *content, size_t len, const char *scheduled_for)
 {
 	json_t *data = json_pack("{s:s, s:I, s:s?}", "source", "schedule", "size", (json_int_t)len,
 				 "scheduled_for", scheduled_for);
@@ -317,7 +316,7 @@ static api_job_result backup_store(api_job_ctx *ctx, const api_router_target *t,
 }
 
 /* Backs up one router. */
-static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_router_target *t,
+static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_rop_target *t,
 				 const char *scheduled_for)
 {
 	char file_name[64], why[512];
@@ -337,7 +336,7 @@ static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_route
 			r = API_JOB_OK; /* the router is gone: nothing left to back up */
 		goto out;
 	}
-	pool = api_router_pool(ctx->cfg, t, false);
+	pool = api_rop_pool(ctx->cfg, t, false);
 	if (!pool) {
 		snprintf(ctx->err, ctx->errlen, "out of memory");
 		r = API_JOB_RETRY;
@@ -370,7 +369,7 @@ api_job_result api__job_backup(api_job_ctx *ctx, const api_job *job)
 {
 	json_t *root = json_loads(job->payload, JSON_REJECT_DUPLICATES, NULL);
 	const char *id = json_string_value(json_object_get(root, "router_id"));
-	api_router_target t;
+	api_rop_target t;
 	api_job_result r;
 
 	memset(&t, 0, sizeof t);
@@ -388,7 +387,7 @@ api_job_result api__job_backup(api_job_ctx *ctx, const api_job *job)
 		r = backup_one(ctx, job, &t,
 			       json_string_value(json_object_get(root, "scheduled_for")));
 	}
-	api_router_target_clear(&t);
+	api_rop_target_clear(&t);
 	json_decref(root);
 	return r;
 }

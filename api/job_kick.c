@@ -3,12 +3,16 @@
  * Disconnect-Request, or never answers it, hs_radius_disconnect_fallback
  * queues this job; it logs in to the router's RouterOS API, finds the
  * session in /ip/hotspot/active (by user and address, or by user alone when
- * the session had no Framed-IP-Address) and removes it.  The payload names
+ * the session had no Framed-IP-Address) and removes it.  The router does the
+ * finding: the print carries ?user= and ?address= query words, so only the
+ * session asked for comes back, not the whole list.  The connection comes
+ * from the router's shared pool (api/router_conn.h), whose token bucket the
+ * monitor and the MikroTik endpoints draw on too.  The payload names
  * the session ({router_id, session_id, user_name, framed_ip?,
  * acct_session_id?}); the router's address and credentials come from
  * hs_router_api_target at run time, the password sealed with APP_KEY
- * (common/crypto.h, the router's id as associated data), so no job holds a
- * secret.
+ * (common/crypto.h, the router's id as associated data; opened by
+ * api_router_target_fill), so no job holds a secret.
  *
  * Outcomes, recorded with hs_radius_kick_result:
  *   'kicked'                       the router removed the session; job done.
@@ -33,7 +37,7 @@
 #include <string.h>
 
 #include "api/jobs_int.h"
-#include "common/crypto.h"
+#include "api/router_conn.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "routeros/provision.h"
@@ -49,17 +53,6 @@ typedef struct {
 	char user_name[TEXT_MAX + 1];
 	char framed_ip[INET6_ADDRSTRLEN]; /* "" when the session has none */
 } kick_payload;
-
-/* The router's API, from hs_router_api_target.  Owns password (wiped and
- * freed by kt_clear). */
-typedef struct {
-	char address[INET6_ADDRSTRLEN];
-	int port;
-	bool ssl, tls_insecure;
-	char username[TEXT_MAX + 1];
-	unsigned char *password; /* plaintext, NUL-terminated; NULL until opened */
-	size_t password_len;
-} kick_target;
 
 /* ---- payload -------------------------------------------------------------- */
 
@@ -180,52 +173,13 @@ static api_job_result kj_give_up(api_job_ctx *ctx, const kick_payload *p, api_jo
 	return r;
 }
 
-/* Copies column col of res into dst (size bytes); -1 when it does not fit. */
-static int kj_column(const PGresult *res, int col, char *dst, size_t size)
-{
-	int len = PQgetlength(res, 0, col);
-
-	if (len < 0 || (size_t)len >= size)
-		return -1;
-	memcpy(dst, PQgetvalue(res, 0, col), (size_t)len + 1);
-	return 0;
-}
-
-/* Opens the sealed password (bytea text of res's column col) into t.  0, or
- * -1 with the reason in why. */
-static int kj_open_password(const hs_config *cfg, const kick_payload *p, const PGresult *res,
-			    int col, kick_target *t, const char **why)
-{
-	hs_crypto_key key;
-	unsigned char *sealed;
-	size_t len;
-	int rc = -1;
-
-	if (!cfg->app_key[0]) {
-		*why = "APP_KEY is not set: the router's API password cannot be read";
-		return -1;
-	}
-	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
-		*why = "APP_KEY is not a valid key";
-		return -1;
-	}
-	sealed = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
-	*why = "the router's API password does not decrypt with APP_KEY";
-	if (sealed &&
-	    hs_crypto_open(&key, p->router_id, sealed, len, &t->password, &t->password_len) == 0)
-		rc = 0;
-	PQfreemem(sealed);
-	hs_crypto_key_wipe(&key);
-	return rc;
-}
-
 /*
  * Reads the router's API target into t.  OK with t filled (the password
  * open); FAIL with the reason in why when the kick cannot be done (router
  * gone, no credentials, no key); RETRY/FAIL from the database with
  * ctx->err set and why NULL.
  */
-static api_job_result kj_target(api_job_ctx *ctx, const kick_payload *p, kick_target *t,
+static api_job_result kj_target(api_job_ctx *ctx, const kick_payload *p, api_router_target *t,
 				const char **why)
 {
 	const char *params[1] = {p->router_id};
@@ -247,74 +201,80 @@ static api_job_result kj_target(api_job_ctx *ctx, const kick_payload *p, kick_ta
 		*why = "the router no longer exists";
 		goto out;
 	}
-	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
-		*why = "the router has no API credentials";
-		goto out;
-	}
-	if (kj_column(res, 0, t->address, sizeof t->address) < 0 ||
-	    kj_column(res, 4, t->username, sizeof t->username) < 0) {
-		*why = "the router's address or API user name is too long";
-		goto out;
-	}
-	t->port = atoi(PQgetvalue(res, 0, 1));
-	t->ssl = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	t->tls_insecure = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	if (kj_open_password(ctx->cfg, p, res, 5, t, why) == 0)
+	snprintf(t->router_id, sizeof t->router_id, "%s", p->router_id);
+	*why = api_router_target_fill(t, ctx->cfg, res, 0, 0);
+	if (!*why)
 		r = API_JOB_OK;
 out:
 	PQclear(res);
 	return r;
 }
 
-static void kt_clear(kick_target *t)
-{
-	hs_crypto_free(t->password, t->password_len);
-	t->password = NULL;
-}
-
+/* ---- the router ----------------------------------------------------------- */
 /* ---- the router ----------------------------------------------------------- */
 
-/* A pool of one connection to t, without retries of its own: a temporary
- * failure goes back to the queue, whose backoff spaces the attempts.  NULL
- * when out of memory.  Caller destroys it (the pool wipes its copy of the
- * password). */
-static ros_pool *kj_pool(const hs_config *cfg, const kick_target *t)
+/* Appends "?key=value", a query word; false when out of memory or too long. */
+static bool kj_query_word(ros_sentence *cmd, const char *key, const char *value)
 {
-	ros_pool_config pc;
+	char word[TEXT_MAX + 16];
+	int n = snprintf(word, sizeof word, "?%s=%s", key, value);
 
-	memset(&pc, 0, sizeof pc);
-	pc.conn.host = t->address;
-	pc.conn.port = (uint16_t)t->port;
-	pc.conn.username = t->username;
-	pc.conn.password = (const char *)t->password;
-	pc.conn.connect_timeout_ms = cfg->router_api_timeout * 1000;
-	pc.conn.io_timeout_ms = cfg->router_api_timeout * 1000;
-	pc.conn.tls = !t->ssl ? ROS_TLS_OFF : t->tls_insecure ? ROS_TLS_ANON : ROS_TLS_VERIFY;
-	pc.max_conns = 1;
-	pc.retries = -1;
-	pc.rate_wait_ms = cfg->router_api_timeout * 1000;
-	return ros_pool_create(&pc);
+	return n > 0 && (size_t)n < sizeof word && ros_sentence_add_str(cmd, word) == ROS_OK;
+}
+
+/*
+ * The query for p's session: /ip/hotspot/active/print filtered by the
+ * router itself on ?user= (and ?address= when p has one), so that only the
+ * matching entries cross the wire, not the whole list.  NULL when out of
+ * memory.  Caller destroys it.
+ */
+static ros_sentence *kj_query(const kick_payload *p)
+{
+	ros_sentence *cmd = ros_sentence_create();
+	bool ok = cmd && ros_sentence_add_str(cmd, "/ip/hotspot/active/print") == ROS_OK &&
+		  ros_sentence_add_str(cmd, "=.proplist=.id,user,address") == ROS_OK &&
+		  kj_query_word(cmd, "user", p->user_name);
+
+	if (ok && p->framed_ip[0])
+		ok = kj_query_word(cmd, "address", p->framed_ip);
+	if (!ok) {
+		ros_sentence_destroy(cmd);
+		return NULL;
+	}
+	return cmd;
 }
 
 /* The .id of p's session among the router's active sessions into id (24
- * bytes): by user and address, or user alone when p has no address.
- * ROS_OK, ROS_ERR_NOT_FOUND, or the list's error. */
+ * bytes).  ROS_OK, ROS_ERR_NOT_FOUND, or the query's error.  The entries
+ * are checked again here: a router that ignored the query words must not
+ * make us kick someone else. */
 static ros_err kj_find(ros_pool *pool, const kick_payload *p, char id[24], ros_msg *msg)
 {
-	ros_prov_sessions s = {0};
-	ros_err err = ros_prov_sessions_list(pool, &s, msg);
-	size_t i;
+	ros_sentence *cmd = kj_query(p);
+	ros_reply *rep = NULL;
+	ros_err err = ROS_ERR_NOMEM;
 
-	if (err == ROS_OK)
-		err = ROS_ERR_NOT_FOUND;
-	for (i = 0; err == ROS_ERR_NOT_FOUND && i < s.count; i++) {
-		if (strcmp(s.v[i].user, p->user_name) != 0 ||
-		    (p->framed_ip[0] && strcmp(s.v[i].address, p->framed_ip) != 0))
+	if (!cmd)
+		goto out;
+	err = ros_pool_call(pool, cmd, false, &rep, msg);
+	if (err != ROS_OK)
+		goto out;
+	err = ROS_ERR_NOT_FOUND;
+	for (size_t i = 0; err == ROS_ERR_NOT_FOUND && i < ros_reply_count(rep); i++) {
+		const ros_sentence *it = ros_reply_item(rep, i);
+		const char *user = ros_sentence_attr(it, "user", NULL);
+		const char *addr = ros_sentence_attr(it, "address", NULL);
+		const char *rid = ros_sentence_attr(it, ".id", NULL);
+
+		if (!user || !rid || strcmp(user, p->user_name) != 0 || strlen(rid) >= 24 ||
+		    (p->framed_ip[0] && (!addr || strcmp(addr, p->framed_ip) != 0)))
 			continue;
-		snprintf(id, 24, "%s", s.v[i].id);
+		snprintf(id, 24, "%s", rid);
 		err = ROS_OK;
 	}
-	ros_prov_sessions_free(&s);
+out:
+	ros_reply_destroy(rep);
+	ros_sentence_destroy(cmd);
 	return err;
 }
 
@@ -333,7 +293,7 @@ static ros_err kj_remove(ros_pool *pool, const kick_payload *p, ros_msg *msg)
 
 /* Settles the job by what the router said. */
 static api_job_result kj_settle(api_job_ctx *ctx, const api_job *job, const kick_payload *p,
-				const kick_target *t, ros_err err)
+				const api_router_target *t, ros_err err)
 {
 	char why[DETAIL_MAX + 1];
 
@@ -354,8 +314,8 @@ static api_job_result kj_settle(api_job_ctx *ctx, const api_job *job, const kick
 api_job_result api__job_kick(api_job_ctx *ctx, const api_job *job)
 {
 	kick_payload p;
-	kick_target t;
-	ros_pool *pool = NULL;
+	api_router_target t;
+	api_router *router = NULL;
 	ros_msg msg = {{0}};
 	const char *why = NULL;
 	api_job_result r;
@@ -369,16 +329,18 @@ api_job_result api__job_kick(api_job_ctx *ctx, const api_job *job)
 			r = kj_give_up(ctx, &p, API_JOB_FAIL, why);
 		goto out;
 	}
-	pool = kj_pool(ctx->cfg, &t);
-	if (!pool) {
+	/* The router's shared pool: the same connections and request budget
+	 * as the monitor and the MikroTik endpoints. */
+	router = api_router_get(ctx->cfg, &t);
+	if (!router) {
 		snprintf(ctx->err, ctx->errlen, "out of memory");
 		r = API_JOB_RETRY;
 		goto out;
 	}
-	r = kj_settle(ctx, job, &p, &t, kj_remove(pool, &p, &msg));
+	r = kj_settle(ctx, job, &p, &t, kj_remove(api_router_pool(router), &p, &msg));
 out:
-	ros_pool_destroy(pool);
-	kt_clear(&t);
+	api_router_put(router);
+	api_router_target_clear(&t);
 	explicit_bzero(&msg, sizeof msg);
 	return r;
 }

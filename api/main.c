@@ -21,6 +21,7 @@
 #include "api/jobs.h"
 #include "api/migrate.h"
 #include "api/module.h"
+#include "api/monitor.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/db.h"
@@ -219,16 +220,17 @@ out:
 }
 
 /*
- * Runs until SIGINT or SIGTERM: HTTP server first, then the job runtime;
- * stops them in the reverse order.  The signals are blocked in every thread
- * and taken here with sigwait, so no handler runs in the middle of a libpq
- * or libmicrohttpd call.
+ * Runs until SIGINT or SIGTERM: HTTP server first, then the job runtime,
+ * then the router monitor; stops the server, the monitor, then the jobs.
+ * The signals are blocked in every thread and taken here with sigwait, so
+ * no handler runs in the middle of a libpq or libmicrohttpd call.
  */
 static int serve(const hs_config *cfg)
 {
 	api_app app = {.cfg = cfg, .authorize = api_auth_authorize};
 	api_server *srv = NULL;
 	api_jobs_t *jobs = NULL;
+	api_monitor *monitor = NULL;
 	sigset_t set;
 	int sig = 0, rc = 1;
 
@@ -249,6 +251,8 @@ static int serve(const hs_config *cfg)
 	jobs = api_jobs_start(cfg);
 	if (!jobs)
 		goto out;
+	if (api_monitor_start(cfg, &monitor) != 0)
+		goto out;
 	hs_log(HS_LOG_INFO, "hotspotd %s listening on %s port %d", HS_VERSION, cfg->api_listen,
 	       cfg->api_port);
 	if (sigwait(&set, &sig) != 0)
@@ -257,6 +261,7 @@ static int serve(const hs_config *cfg)
 	rc = 0;
 out:
 	api_server_stop(srv);
+	api_monitor_stop(monitor);
 	api_jobs_stop(jobs);
 	hs_db_pool_destroy(app.db);
 	if (rc == 0)

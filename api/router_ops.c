@@ -42,7 +42,7 @@
 
 /* ---- one operation, within a deadline ----------------------------------------- */
 
-api_router_op *api_router_op_new(api_router_target *t, void (*fn)(api_router_op *op))
+api_router_op *api_router_op_new(api_rop_target *t, void (*fn)(api_router_op *op))
 {
 	api_router_op *op = calloc(1, sizeof *op);
 
@@ -50,7 +50,7 @@ api_router_op *api_router_op_new(api_router_target *t, void (*fn)(api_router_op 
 		op->t = *t;
 		op->fn = fn;
 	} else {
-		api_router_target_clear(t);
+		api_rop_target_clear(t);
 	}
 	memset(t, 0, sizeof *t);
 	return op;
@@ -61,7 +61,7 @@ void api_router_op_free(api_router_op *op)
 	if (!op)
 		return;
 	ros_pool_destroy(op->pool);
-	api_router_target_clear(&op->t);
+	api_rop_target_clear(&op->t);
 	if (op->data_free)
 		op->data_free(op->data);
 	explicit_bzero(&op->msg, sizeof op->msg);
@@ -169,7 +169,7 @@ bool api_router_op_run(api_req *req, api_router_op *op)
 
 	/* Once the wait gives up, op belongs to the thread: keep what the answer names. */
 	snprintf(address, sizeof address, "%s", op->t.address);
-	op->pool = api_router_pool(cfg, &op->t, true);
+	op->pool = api_rop_pool(cfg, &op->t, true);
 	if (!op->pool || !(r = runner_new(op)) || pthread_create(&th, NULL, op_thread, r) != 0) {
 		if (r)
 			runner_free(r);
@@ -231,7 +231,7 @@ static void reply_field(api_req *req, const char *field, const char *message)
 }
 
 /* Fills t from the row of load_sql; false with the answer given. */
-static bool load_row(api_req *req, const PGresult *res, api_router_target *t)
+static bool load_row(api_req *req, const PGresult *res, api_rop_target *t)
 {
 	const char *why;
 	int status;
@@ -263,7 +263,7 @@ static bool load_row(api_req *req, const PGresult *res, api_router_target *t)
 	return true;
 }
 
-bool api_router_load(api_req *req, const char *id, api_router_target *t)
+bool api_router_load(api_req *req, const char *id, api_rop_target *t)
 {
 	PGresult *res = NULL;
 	PGconn *conn;
@@ -290,7 +290,7 @@ out:
 	PQclear(res);
 	api_tx_end(req, conn, false);
 	if (!ok)
-		api_router_target_clear(t);
+		api_rop_target_clear(t);
 	return ok;
 }
 
@@ -318,7 +318,7 @@ static const char *login_name(ros_login_style s)
 }
 
 /* The answer's data: {connected, router, steps[], system, duration_ms}. */
-static json_t *check_json(const api_router_target *t, const ros_prov_check *c, ros_err err, long ms)
+static json_t *check_json(const api_rop_target *t, const ros_prov_check *c, ros_err err, long ms)
 {
 	json_t *steps = json_array();
 
@@ -359,7 +359,7 @@ static void test_fn(api_router_op *op)
  * same data.  op_out, when not NULL, keeps the finished op for the caller
  * (who frees it); NULL there when the answer was a timeout or a failure.
  */
-static void test_run(api_req *req, api_router_target *t, api_router_op **op_out)
+static void test_run(api_req *req, api_rop_target *t, api_router_op **op_out)
 {
 	api_router_op *op = api_router_op_new(t, test_fn);
 	json_t *data;
@@ -399,7 +399,7 @@ static void opt_bool(const json_t *body, const char *key, bool *out, json_t *err
 }
 
 /* ip_address: an allowed IPv4 or IPv6 address into t->address. */
-static void body_address(const hs_config *cfg, const json_t *body, api_router_target *t,
+static void body_address(const hs_config *cfg, const json_t *body, api_rop_target *t,
 			 json_t *errors)
 {
 	const char *s = json_string_value(json_object_get(body, "ip_address"));
@@ -417,7 +417,7 @@ static void body_address(const hs_config *cfg, const json_t *body, api_router_ta
 }
 
 /* api_port: 1..65535, default 8728 (8729 with api_ssl). */
-static void body_port(const json_t *body, api_router_target *t, json_t *errors)
+static void body_port(const json_t *body, api_rop_target *t, json_t *errors)
 {
 	const json_t *v = json_object_get(body, "api_port");
 
@@ -431,7 +431,7 @@ static void body_port(const json_t *body, api_router_target *t, json_t *errors)
 }
 
 /* username and password, both required. */
-static void body_credentials(const json_t *body, api_router_target *t, json_t *errors)
+static void body_credentials(const json_t *body, api_rop_target *t, json_t *errors)
 {
 	const json_t *v = json_object_get(body, "password");
 	const char *user = NULL;
@@ -460,7 +460,7 @@ static void body_credentials(const json_t *body, api_router_target *t, json_t *e
 }
 
 /* The unsaved router of the body into t; false with a 422 answered. */
-static bool test_body(api_req *req, api_router_target *t)
+static bool test_body(api_req *req, api_rop_target *t)
 {
 	json_t *body = api_body_object(req), *errors;
 	bool ok = false;
@@ -486,12 +486,12 @@ static bool test_body(api_req *req, api_router_target *t)
 
 static void test_unsaved(api_req *req)
 {
-	api_router_target t;
+	api_rop_target t;
 
 	memset(&t, 0, sizeof t);
 	if (test_body(req, &t))
 		test_run(req, &t, NULL);
-	api_router_target_clear(&t);
+	api_rop_target_clear(&t);
 }
 
 /*
@@ -530,7 +530,7 @@ static void test_record(api_req *req, const api_router_op *op)
 static void test_saved(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
-	api_router_target t;
+	api_rop_target t;
 	api_router_op *op = NULL;
 
 	if (!id || !api_router_load(req, id, &t))
@@ -680,7 +680,7 @@ static void radius_setup(api_req *req)
 	const char *id = api_param_uuid(req, 0, "router");
 	const hs_config *cfg = req->app->cfg;
 	radius_data *d = calloc(1, sizeof *d);
-	api_router_target t;
+	api_rop_target t;
 	api_router_op *op = NULL;
 
 	memset(&t, 0, sizeof t);
@@ -727,7 +727,7 @@ static void radius_setup(api_req *req)
 	api_router_op_free(op);
 out:
 	radius_free(d);
-	api_router_target_clear(&t);
+	api_rop_target_clear(&t);
 }
 
 /* ---- profile sync --------------------------------------------------------------------- */
@@ -833,7 +833,7 @@ static void sync_profiles(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
 	sync_data *d = calloc(1, sizeof *d);
-	api_router_target t;
+	api_rop_target t;
 	api_router_op *op;
 
 	memset(&t, 0, sizeof t);
@@ -843,7 +843,7 @@ static void sync_profiles(api_req *req)
 	}
 	if (!id || !api_router_load(req, id, &t) || !sync_load(req, d)) {
 		sync_free(d);
-		api_router_target_clear(&t);
+		api_rop_target_clear(&t);
 		return;
 	}
 	op = api_router_op_new(&t, sync_fn);
@@ -869,7 +869,7 @@ static void sync_profiles(api_req *req)
 /* ---- hotspotd router test -------------------------------------------------------------- */
 
 /* Reads one line (the password) from stdin into t; false when there is none. */
-static bool cli_password(api_router_target *t)
+static bool cli_password(api_rop_target *t)
 {
 	char buf[PASSWORD_MAX + 2];
 	size_t n;
@@ -889,7 +889,7 @@ static bool cli_password(api_router_target *t)
 }
 
 /* Parses the options into t; 0, or 2 (bad usage, told on stderr). */
-static int cli_args(int argc, char **argv, api_router_target *t)
+static int cli_args(int argc, char **argv, api_rop_target *t)
 {
 	unsigned char buf[16];
 	int port = 0;
@@ -932,7 +932,7 @@ static int cli_args(int argc, char **argv, api_router_target *t)
 	return 0;
 }
 
-static void cli_print(const api_router_target *t, const ros_prov_check *c, ros_err err)
+static void cli_print(const api_rop_target *t, const ros_prov_check *c, ros_err err)
 {
 	printf("router %s port %d%s\n", t->address, t->port,
 	       t->ssl ? (t->tls_insecure ? " (API-SSL, anonymous)" : " (API-SSL)") : "");
@@ -947,7 +947,7 @@ static void cli_print(const api_router_target *t, const ros_prov_check *c, ros_e
 
 static int cmd_router_test(const hs_config *cfg, int argc, char **argv)
 {
-	api_router_target t;
+	api_rop_target t;
 	ros_prov_check check;
 	ros_msg msg = {{0}};
 	ros_pool *pool = NULL;
@@ -965,7 +965,7 @@ static int cmd_router_test(const hs_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	pool = api_router_pool(cfg, &t, true);
+	pool = api_rop_pool(cfg, &t, true);
 	if (!pool) {
 		fprintf(stderr, "hotspotd: router test: out of memory\n");
 		goto out;
@@ -975,7 +975,7 @@ static int cmd_router_test(const hs_config *cfg, int argc, char **argv)
 	rc = err == ROS_OK ? 0 : 1;
 out:
 	ros_pool_destroy(pool);
-	api_router_target_clear(&t);
+	api_rop_target_clear(&t);
 	return rc;
 }
 

@@ -27,7 +27,7 @@
 /* Largest configuration export kept as a backup. */
 #define API_ROUTER_BACKUP_MAX (8 * 1024 * 1024)
 
-/* A router's RouterOS API.  Owns password (wiped by api_router_target_clear). */
+/* A router's RouterOS API.  Owns password (wiped by api_rop_target_clear). */
 typedef struct {
 	char id[API_UUID_LEN]; /* "" for a router that is not saved */
 	char address[INET6_ADDRSTRLEN];
@@ -37,14 +37,14 @@ typedef struct {
 	unsigned char *password; /* NUL-terminated; NULL when none */
 	size_t password_len;
 	/* Saved routers only (api_router_load): */
-	char radius_secret[129]; /* wiped by api_router_target_clear */
+	char radius_secret[129]; /* wiped by api_rop_target_clear */
 	int coa_port;
-} api_router_target;
+} api_rop_target;
 
 /* ---- router access (api/job_backup.c) ------------------------------------ */
 
 /* Wipes and frees the password; t may be used again. */
-void api_router_target_clear(api_router_target *t);
+void api_rop_target_clear(api_rop_target *t);
 
 /* Whether addr (an IPv4 or IPv6 literal) is inside ROUTER_ALLOWED_NETWORKS. */
 bool api_router_addr_allowed(const hs_config *cfg, const char *addr);
@@ -59,7 +59,7 @@ bool api_router_addr_allowed(const hs_config *cfg, const char *addr);
  * *why (APP_KEY missing or wrong), and in *status (may be NULL) 503 for
  * APP_KEY, 409 for a password that does not open with it.
  */
-int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_router_target *t,
+int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_rop_target *t,
 			     const char **why, int *status);
 
 /*
@@ -67,7 +67,7 @@ int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_r
  * ROUTER_API_TIMEOUT; retries off when retries is false (a job leaves them
  * to the queue).  NULL when out of memory.  Caller destroys it.
  */
-ros_pool *api_router_pool(const hs_config *cfg, const api_router_target *t, bool retries);
+ros_pool *api_rop_pool(const hs_config *cfg, const api_rop_target *t, bool retries);
 
 /*
  * Exports the router's configuration (/export file=, read back, the file
@@ -95,7 +95,7 @@ int api__job_backup_period(const hs_config *cfg);
  * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses and ends a transaction of
  * its own.
  */
-bool api_router_load(api_req *req, const char *id, api_router_target *t);
+bool api_router_load(api_req *req, const char *id, api_rop_target *t);
 
 /*
  * One operation on a router, run on a thread of its own so that the
@@ -106,7 +106,7 @@ bool api_router_load(api_req *req, const char *id, api_router_target *t);
  * freed when fn returns.
  */
 typedef struct api_router_op {
-	api_router_target t;
+	api_rop_target t;
 	ros_pool *pool;
 	void (*fn)(struct api_router_op *op);
 	void *data;                    /* the operation's input and output */
@@ -120,7 +120,7 @@ typedef struct api_router_op {
  * A new op for target t (moved into the op: t is left cleared) running fn.
  * NULL when out of memory (t is then cleared all the same).
  */
-api_router_op *api_router_op_new(api_router_target *t, void (*fn)(api_router_op *op));
+api_router_op *api_router_op_new(api_rop_target *t, void (*fn)(api_router_op *op));
 
 /* Frees op, its pool, target and data.  NULL is a no-op. */
 void api_router_op_free(api_router_op *op);

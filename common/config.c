@@ -103,6 +103,10 @@ static const cfg_key cfg_keys[] = {
 	INT("COA_RETRIES", coa_retries, "2", 0, 10),
 	STR("RADIUS_DICTIONARY_DIR", radius_dictionary_dir, "/usr/share/freeradius", 0),
 	INT("ROUTER_API_TIMEOUT", router_api_timeout, "5", 1, 60),
+	INT("ROUTER_MONITOR_INTERVAL", router_monitor_interval, "30", 0, 86400),
+	INT("ROUTER_MONITOR_WORKERS", router_monitor_workers, "4", 1, 64),
+	INT("ROUTER_MONITOR_LEASE", router_monitor_lease, "90", 2, 86400),
+	INT("ROUTER_STATS_CACHE", router_stats_cache, "30", 0, 3600),
 	{"APP_KEY", CFG_KEY, F(app_key), "", 0, 0, NULL, CFG_SECRET},
 	{"ROUTER_ALLOWED_NETWORKS", CFG_CIDRS, F(router_allowed_networks),
 	 "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7,2001:db8::/32", 0, 0, NULL,
@@ -620,6 +624,15 @@ static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 	if (cfg->router_api_timeout >= cfg->job_lease) {
 		snprintf(err, errlen, "config: ROUTER_API_TIMEOUT: %d is not below JOB_LEASE (%d)",
 			 cfg->router_api_timeout, cfg->job_lease);
+		return -1;
+	}
+	/* A claim on a router must outlast the wait until its next renewal. */
+	if (cfg->router_monitor_interval > 0 &&
+	    cfg->router_monitor_lease <= cfg->router_monitor_interval) {
+		snprintf(err, errlen,
+			 "config: ROUTER_MONITOR_LEASE: %d is not above ROUTER_MONITOR_INTERVAL "
+			 "(%d)",
+			 cfg->router_monitor_lease, cfg->router_monitor_interval);
 		return -1;
 	}
 	return 0;

@@ -59,8 +59,8 @@ typedef struct hs_config {
 	int login_max_failures;         /* per account within login_failure_window */
 	int login_max_failures_address; /* per client address within the window */
 	int login_failure_window;       /* seconds */
-	int events_max_streams; /* concurrent /api/v1/events streams */
-	int events_heartbeat;   /* seconds between ": ping" lines of a stream */
+	int events_max_streams;         /* concurrent /api/v1/events streams */
+	int events_heartbeat;           /* seconds between ": ping" lines of a stream */
 
 	/* Logging */
 	int log_level; /* an hs_log_level */
@@ -97,6 +97,11 @@ typedef struct hs_config {
 	int router_radius_acct_port;
 	int router_import_max_rows;
 	int router_backup_check_interval; /* period of the router.backup scan, 0 = off */
+	/* Router monitor and the MikroTik endpoints */
+	int router_monitor_interval; /* seconds between polls of each router, 0 = off */
+	int router_monitor_workers;  /* routers polled at once by one process */
+	int router_monitor_lease;    /* seconds a process's claim on a router lasts */
+	int router_stats_cache;      /* seconds router statistics are reused, 0 = never */
 
 	/* Migrations */
 	char *migrations_dir;

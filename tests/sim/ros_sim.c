@@ -334,6 +334,27 @@ static const char *command_tag(const ros_sentence *cmd)
 	return NULL;
 }
 
+/*
+ * With --trace: one line per command after login, "cmd WORD ?key=value...",
+ * so that tests can count what reached the router and see its query words.
+ * Attribute words (=key=value) are left out: they may carry passwords.
+ */
+static void trace(const ros_sentence *cmd)
+{
+	char line[1024];
+	size_t i, len, n;
+
+	n = (size_t)snprintf(line, sizeof(line), "cmd %s", ros_sentence_command(cmd));
+	for (i = 1; i < ros_sentence_count(cmd) && n < sizeof(line); i++) {
+		const char *w = ros_sentence_word(cmd, i, &len);
+
+		if (len > 0 && w[0] == '?')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %.*s", (int)len, w);
+	}
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
 static void handle(struct session *s, const ros_sentence *cmd)
 {
 	const char *word = ros_sentence_command(cmd), *tag = command_tag(cmd);
@@ -352,6 +373,8 @@ static void handle(struct session *s, const ros_sentence *cmd)
 
 		sim_attr(n, "note", "clients ignore reply words they do not know");
 	}
+	if (cfg.trace && s->logged_in)
+		trace(cmd);
 	if (strcmp(word, "/login") == 0) {
 		if (cfg.version >= 7)
 			login_v7(s, cmd, &out);
@@ -576,7 +599,8 @@ static void usage(FILE *f)
 		   "  --no-api-policy      the user lacks the api policy (login refused)\n"
 		   "  --read-only          the user lacks the write policy\n"
 		   "  --noise              send an unknown reply word before every answer\n"
-		   "  --file-contents-max N  longest file contents over the API (default 4095)\n");
+		   "  --file-contents-max N  longest file contents over the API (default 4095)\n"
+		   "  --trace              print each command and its query words on stdout\n");
 }
 
 static bool is_loopback(const char *host)
@@ -608,6 +632,7 @@ static int parse_args(int argc, char **argv)
 		{"read-only", no_argument, NULL, 'R'},
 		{"noise", no_argument, NULL, 'N'},
 		{"file-contents-max", required_argument, NULL, 'm'},
+		{"trace", no_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -665,6 +690,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			cfg.file_contents_max = atoi(optarg);
+			break;
+		case 'T':
+			cfg.trace = true;
 			break;
 		case 'h':
 			usage(stdout);

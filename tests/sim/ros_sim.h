@@ -31,6 +31,7 @@ struct sim_config {
 	const char *tls_key;
 	bool tls_anon;         /* API-SSL with anonymous DH, no certificate */
 	int file_contents_max; /* longest file contents shown or set over the API */
+	bool trace;            /* print each command and its query words on stdout */
 };
 
 /* The answer to one command: sentences in order, tagged by the caller. */

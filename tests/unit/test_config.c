@@ -203,6 +203,18 @@ static const cfg_case cases[] = {
 	 NULL,
 	 "config: ROUTER_API_TIMEOUT: 10 is not below JOB_LEASE (10)",
 	 0},
+	{"monitor lease not above the interval",
+	 {PW, "ROUTER_MONITOR_INTERVAL=60", "ROUTER_MONITOR_LEASE=60"},
+	 NULL,
+	 NULL,
+	 "config: ROUTER_MONITOR_LEASE: 60 is not above ROUTER_MONITOR_INTERVAL (60)",
+	 0},
+	{"monitor off: any lease",
+	 {PW, "ROUTER_MONITOR_INTERVAL=0", "ROUTER_MONITOR_LEASE=2"},
+	 NULL,
+	 "ROUTER_MONITOR_LEASE=2",
+	 NULL,
+	 0},
 	/* the application key: a secret, never quoted back */
 	{"key accepted, masked",
 	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
@@ -468,6 +480,10 @@ static void test_defaults(void **state)
 				   "COA_RETRIES=2\n"
 				   "RADIUS_DICTIONARY_DIR=/usr/share/freeradius\n"
 				   "ROUTER_API_TIMEOUT=5\n"
+				   "ROUTER_MONITOR_INTERVAL=30\n"
+				   "ROUTER_MONITOR_WORKERS=4\n"
+				   "ROUTER_MONITOR_LEASE=90\n"
+				   "ROUTER_STATS_CACHE=30\n"
 				   "APP_KEY=(unset)\n"
 				   "ROUTER_ALLOWED_NETWORKS=10.0.0.0/8,"
 				   "172.16.0.0/12,192.168.0.0/16,"
