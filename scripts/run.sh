@@ -35,6 +35,11 @@ fi
 set -a
 source "$SECRETS"
 set +a
+# The key that seals routers' API passwords (added to older secrets files too).
+if [ -z "${APP_KEY:-}" ]; then
+	APP_KEY=$("$BUILD/hotspotd" gen-key)
+	echo "APP_KEY=$APP_KEY" >>"$SECRETS"
+fi
 
 # The cluster's directory must be reachable by the postgres user; a checkout
 # under a private home directory is not, so fall back to /var/lib.
@@ -97,6 +102,7 @@ DB_OWNER_USERNAME=hs_owner
 DB_OWNER_PASSWORD=$HS_PW_OWNER
 API_LISTEN=127.0.0.1
 API_PORT=$API_PORT
+APP_KEY=$APP_KEY
 MIGRATIONS_DIR=$ROOT/sql/migrations
 # The demo router is this machine (127.0.0.1), outside the default networks.
 ROUTER_ALLOWED_NETWORKS=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7,127.0.0.1/32
