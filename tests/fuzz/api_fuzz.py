@@ -10,7 +10,10 @@ surrogates included), duplicate members, top levels that are not objects.
 
 Checked for every answer: no status of 500 or more (the database is up), a
 body that is JSON in the envelope {success, message, data} with success ==
-(status < 400), and errors {field: [text]} on a 422; every 100 requests and
+(status < 400), and errors {field: [text]} on a 422 (a success may be of
+another media type the operation documents for its status: an HTML page, or
+the event stream, whose status and headers alone are read before the
+connection is closed, since it never ends); every 100 requests and
 at the end, that the process is alive and GET /health answers 200. Apart
 from those failures, answers the document does not describe (a status it
 does not list for the operation, 405 and 413 aside; a body that does not

@@ -90,6 +90,9 @@ check "routes with a named ability document 403" \
 	'map(select($ab[0][.op] | IN("-", "self") | not) | select(.v.responses | has("403") | not)) | map(.op)'
 check "routes of any valid token (self) do not document the 403 they cannot answer" \
 	'map(select($ab[0][.op] == "self" and (.v.responses | has("403")))) | map(.op)'
+# Every token is held to API_RATE_LIMIT (api/auth.c), whatever the route.
+check "routes with an ability document 429" \
+	'map(select($ab[0][.op] != "-" and (.v.responses | has("429") | not))) | map(.op)'
 check "operations with a body document 422" \
 	'map(select(.v.requestBody and (.v.responses | has("422") | not))) | map(.op)'
 check "operations on paths with an {id} (or other) segment document 404" \
