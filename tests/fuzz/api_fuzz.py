@@ -440,15 +440,17 @@ def path_value(rnd):
 
 
 def fill_path(rnd, pattern, known):
-    """pattern with its :name segments filled: an id the run created under
-    the path before the segment (a third of the time, when there is one),
-    else path_value."""
+    """pattern with its :name segments filled: the name (a voucher's code),
+    or else the id, of an object the run created or listed under the path
+    before the segment (a third of the time, when there is one), else
+    path_value."""
     segs = pattern.split("/")
     out = []
     for i, seg in enumerate(segs):
-        ids = known.get("/".join(segs[:i]))
-        if seg.startswith(":") and ids and rnd.random() < 0.33:
-            out.append(rnd.pick(ids))
+        objs = known.get("/".join(segs[:i]))
+        if seg.startswith(":") and objs and rnd.random() < 0.33:
+            obj = rnd.pick(objs)
+            out.append(obj.get(seg[1:], obj["id"]))
         elif seg.startswith(":"):
             out.append(path_value(rnd))
         else:
@@ -475,7 +477,7 @@ class Fuzzer:
         self.statuses = {}
         self.slowest = (0.0, "")
         self.routes = []
-        self.known = {}  # pattern of a collection -> ids created there
+        self.known = {}  # pattern of a collection -> [{id, code}] created or listed there
         for line in open(args.routes):
             f = line.split()
             if len(f) == 3:
@@ -701,18 +703,24 @@ class Fuzzer:
                 status == 401 or (exact and route_method == "POST" and status == 200
                                   and pattern.endswith("/auth/logout"))):
             self.next_token()
-        if method == "POST" and status == 201 and ":" not in pattern:
+        if exact and ":" not in pattern and (method, status) in (("POST", 201), ("GET", 200)):
             self.remember(pattern, data)
 
     def remember(self, pattern, data):
+        """Keeps the id (and code) of the object a POST to the collection
+        pattern created, or of those its GET listed, for the paths under it."""
         try:
-            oid = json.loads(data)["data"]["id"]
+            got = json.loads(data)["data"]
         except (ValueError, TypeError, KeyError):
             return
-        if isinstance(oid, str) and 0 < len(oid) <= 64:
-            ids = self.known.setdefault(pattern, [])
-            if len(ids) < 50:
-                ids.append(pct(oid.encode()))
+        objs = self.known.setdefault(pattern, [])
+        for o in (got if isinstance(got, list) else [got])[:20]:
+            if not isinstance(o, dict):
+                continue
+            keep = {k: pct(v.encode()) for k, v in o.items()
+                    if k in ("id", "code") and isinstance(v, str) and 0 < len(v) <= 64}
+            if "id" in keep and keep not in objs and len(objs) < 50:
+                objs.append(keep)
 
     def run(self):
         print("api_fuzz: seed %d, %d routes, at most %d requests or %d s" %
@@ -734,7 +742,7 @@ class Fuzzer:
                     break
                 self.token_ok()
         self.alive("at the end")
-        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s); %d objects created" % (
+        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s); %d objects created or listed" % (
             self.sent, ", ".join("%d: %d" % kv for kv in sorted(self.statuses.items())),
             self.slowest[0], self.slowest[1], sum(len(v) for v in self.known.values())))
         return self.failures
