@@ -4,8 +4,10 @@
 #     (build/san/hotspotd), over real HTTP: every route of `hotspotd routes`,
 #     bodies, queries and path segments made from the OpenAPI document's
 #     examples and broken in many ways. No 5xx, every answer JSON in the
-#     envelope, the process alive and /health 200 throughout, no sanitizer
-#     report; and every answer one the OpenAPI document describes. API_FUZZ_REQUESTS [3000], API_FUZZ_SECONDS [55],
+#     envelope (a success may be a media type its operation documents: the
+#     event stream is read up to its headers), the process alive and /health
+#     200 throughout, no sanitizer report; and every answer one the OpenAPI
+#     document describes. API_FUZZ_REQUESTS [3000], API_FUZZ_SECONDS [55],
 #     API_FUZZ_SEED [random; printed] repeat or stretch a run.
 #  2. build/fuzz/fuzz_api_route (libFuzzer): api_route_find on hotspotd's own
 #     table against a reference matcher, and the checks of api/valid.c.

@@ -2,7 +2,9 @@
 # hotspotd serve: GET /api/v1/openapi.json over real HTTP. The document is
 # the build's, public, and describes exactly the routes hotspotd has (its
 # own `hotspotd routes`): each operation with its method, its security as
-# the route's ability says, the answers the rules ask for; it passes
+# the route's ability says (401 and 429 for a token, 403 for a named
+# ability, none for "self"), the answers the rules ask for, JSON for every
+# error and a named media type for every success; it passes
 # `redocly lint` (redocly.yaml) with no error. The build's merge refuses two
 # fragments with the same operation, a component defined twice differently
 # and a fragment of another shape.
