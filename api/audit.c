@@ -76,15 +76,24 @@ typedef struct {
 	long page, per_page;
 } audit_query;
 
-/* A query argument of text; "" when absent, NULL with an error when refused. */
+/*
+ * A query argument of text; "" when absent, or "" with an error when
+ * refused.  Broken UTF-8 is refused here: PostgreSQL would refuse it with a
+ * data error, which the list answers as a mistake in from or to.
+ */
 static const char *text_arg(const api_req *req, const char *key, json_t *errors)
 {
 	const char *s = api_req_query(req, key);
+	json_t *probe;
+	bool ok;
 
 	if (!s)
 		return "";
-	if (api_utf8_chars(s) > AUDIT_TEXT_MAX || api_has_control(s)) {
-		api_error_add(errors, key, "must be at most 100 characters");
+	probe = json_string(s); /* NULL for broken UTF-8 */
+	ok = probe && api_utf8_chars(s) <= AUDIT_TEXT_MAX && !api_has_control(s);
+	json_decref(probe);
+	if (!ok) {
+		api_error_add(errors, key, "must be UTF-8 text of at most 100 characters");
 		return "";
 	}
 	return s;

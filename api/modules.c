@@ -37,6 +37,9 @@ static void routes_join(void)
 	if (!routes_all)
 		return;
 	for (size_t i = 0; api_modules[i]; i++) {
+		/* A module of commands only has no table: memcpy from NULL is undefined. */
+		if (api_modules[i]->nroutes == 0)
+			continue;
 		memcpy(routes_all + k, api_modules[i]->routes,
 		       api_modules[i]->nroutes * sizeof(*routes_all));
 		k += api_modules[i]->nroutes;

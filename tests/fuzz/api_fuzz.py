@@ -10,7 +10,10 @@ surrogates included), duplicate members, top levels that are not objects.
 
 Checked for every answer: no status of 500 or more (the database is up), a
 body that is JSON in the envelope {success, message, data} with success ==
-(status < 400), and errors {field: [text]} on a 422; every 100 requests and
+(status < 400), and errors {field: [text]} on a 422 (a success may be of
+another media type the operation documents for its status: an HTML page, or
+the event stream, whose status and headers alone are read before the
+connection is closed, since it never ends); every 100 requests and
 at the end, that the process is alive and GET /health answers 200. Apart
 from those failures, answers the document does not describe (a status it
 does not list for the operation, 405 and 413 aside; a body that does not
@@ -22,7 +25,8 @@ fit the status's schema) are collected as the document's issues.
 
 --tokens names a file of bearer tokens, one a line: when the one in use
 stops working (a logout, a revocation among the fuzzed requests), the next
-is taken. The seed is printed first; the same seed and the same server
+is taken at once; a run that has used them all up fails, since its
+requests would only reach the 401 from then on. The seed is printed first; the same seed and the same server
 repeat the same requests (but for the ids of objects the run created,
 which the server draws). Exit status: 0 no failure, 1 failures (each
 written, with the request that caused it, to --failures and stderr), 2
@@ -157,14 +161,21 @@ class Spec:
             return "2026-01-01"
         return "x" * max(1, int(s.get("minLength", 1)))
 
-    def response_schema(self, op, status):
-        """(documented, schema or None) of op's answer with status."""
+    def response_media(self, op, status):
+        """{media type: media object} of op's answer with status, or None
+        when the status is not documented."""
         responses = (op or {}).get("responses", {})
         r = responses.get(str(status), responses.get("default"))
         if r is None:
+            return None
+        return self.resolve(r).get("content", {})
+
+    def response_schema(self, op, status):
+        """(documented, schema or None) of op's answer with status."""
+        content = self.response_media(op, status)
+        if content is None:
             return False, None
-        media = self.resolve(r).get("content", {}).get("application/json", {})
-        return True, media.get("schema")
+        return True, content.get("application/json", {}).get("schema")
 
     def validate(self, schema, v, where, errs, depth=0):
         """Appends to errs where v does not fit schema (the OpenAPI 3.0 subset
@@ -429,15 +440,17 @@ def path_value(rnd):
 
 
 def fill_path(rnd, pattern, known):
-    """pattern with its :name segments filled: an id the run created under
-    the path before the segment (a third of the time, when there is one),
-    else path_value."""
+    """pattern with its :name segments filled: the name (a voucher's code),
+    or else the id, of an object the run created or listed under the path
+    before the segment (a third of the time, when there is one), else
+    path_value."""
     segs = pattern.split("/")
     out = []
     for i, seg in enumerate(segs):
-        ids = known.get("/".join(segs[:i]))
-        if seg.startswith(":") and ids and rnd.random() < 0.33:
-            out.append(rnd.pick(ids))
+        objs = known.get("/".join(segs[:i]))
+        if seg.startswith(":") and objs and rnd.random() < 0.33:
+            obj = rnd.pick(objs)
+            out.append(obj.get(seg[1:], obj["id"]))
         elif seg.startswith(":"):
             out.append(path_value(rnd))
         else:
@@ -456,6 +469,7 @@ class Fuzzer:
         self.conn = None
         self.tokens = [t.strip() for t in open(args.tokens) if t.strip()]
         self.token_i = 0
+        self.tokens_out = False
         self.failures = []
         self.doc_issues = {}  # what -> the first request that showed it
         self.spec = Spec({})
@@ -463,7 +477,7 @@ class Fuzzer:
         self.statuses = {}
         self.slowest = (0.0, "")
         self.routes = []
-        self.known = {}  # pattern of a collection -> ids created there
+        self.known = {}  # pattern of a collection -> [{id, code}] created or listed there
         for line in open(args.routes):
             f = line.split()
             if len(f) == 3:
@@ -502,7 +516,9 @@ class Fuzzer:
             raise
 
     def auth(self):
-        return {"Authorization": "Bearer " + self.tokens[self.token_i]} if self.tokens else {}
+        if self.token_i >= len(self.tokens):
+            return {}
+        return {"Authorization": "Bearer " + self.tokens[self.token_i]}
 
     # -- checks --
     def fail(self, what, req):
@@ -514,10 +530,19 @@ class Fuzzer:
         method, target = req["method"], req["target"]
         if status >= 500:
             self.fail("status %d" % status, req)
-        if data is None or method == "HEAD":
+        if method == "HEAD":
             return
         if not ctype.startswith("application/json"):
-            return  # CSV, HTML, an image: only the status is checked
+            # An event stream, a printable page: a success the document
+            # lists with that media type. An error is always the envelope.
+            if status >= 400:
+                self.fail("status %d as %r, not the JSON envelope: %r" % (
+                    status, ctype, (data or b"")[:200]), req)
+            else:
+                self.check_media(req, status, ctype)
+            return
+        if data is None:
+            return
         try:
             doc = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as e:
@@ -543,11 +568,29 @@ class Fuzzer:
                 self.fail("422 without errors {field: [text]}: %r" % data[:300], req)
         self.check_documented(req, status, doc)
 
-    def check_documented(self, req, status, doc):
-        """Whether the answer is one the document describes: its status (405
-        and 413, which any route may answer, aside) and its schema."""
+    def check_media(self, req, status, ctype):
+        """Whether a success that is not JSON is one the document describes:
+        its status, and its media type among those of that status."""
         if req.get("op") is None:
             return
+        content = self.spec.response_media(req["op"], status)
+        media = ctype.split(";")[0].strip().lower()
+        if content is None:
+            self.doc_issue("%s: answers %d, which is not documented" % (req["route"], status), req)
+        elif media not in content:
+            self.doc_issue("%s: %d as %s, where the document says %s" % (
+                req["route"], status, media, ", ".join(sorted(content)) or "no content"), req)
+
+    def check_documented(self, req, status, doc):
+        """Whether the answer is one the document describes: its status (405
+        and 413, which any route may answer, aside), its media type and its
+        schema."""
+        if req.get("op") is None:
+            return
+        content = self.spec.response_media(req["op"], status)
+        if content and "application/json" not in content:
+            self.doc_issue("%s: %d as application/json, where the document says %s" % (
+                req["route"], status, ", ".join(sorted(content))), req)
         documented, schema = self.spec.response_schema(req["op"], status)
         if not documented:
             if status not in (405, 413):
@@ -585,20 +628,29 @@ class Fuzzer:
         self.fail("GET /health does not answer %s" % when, {})
         return False
 
+    def next_token(self):
+        """Drops the token in use (logged out or refused) for the next one."""
+        if self.token_i < len(self.tokens):
+            print("api_fuzz: token %d revoked or refused; taking the next" % self.token_i)
+            self.token_i += 1
+        if self.token_i == len(self.tokens) and not self.tokens_out:
+            self.tokens_out = True
+            self.fail("every token of --tokens is used up after %d requests: give more" %
+                      self.sent, {})
+
     def token_ok(self):
         """Takes the next token when the current one is refused (401)."""
         probe = [r for r in self.routes if r[0] == "GET" and r[2] != "-" and ":" not in r[1]]
         if not probe or not self.tokens:
             return
-        for _ in range(len(self.tokens)):
+        while self.token_i < len(self.tokens):
             try:
                 status, _, _ = self.request("GET", probe[0][1], headers=self.auth())
             except (OSError, http.client.HTTPException):
                 return
             if status != 401:
                 return
-            print("api_fuzz: token %d refused; taking the next" % self.token_i)
-            self.token_i = (self.token_i + 1) % len(self.tokens)
+            self.next_token()
 
     # -- one request --
     def one(self, spec):
@@ -647,18 +699,28 @@ class Fuzzer:
             self.slowest = (took, "%s %s" % (method, target[:120]))
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.check_answer(req, status, ctype, data)
-        if method == "POST" and status == 201 and ":" not in pattern:
+        if headers.get("Authorization") == self.auth().get("Authorization") and (
+                status == 401 or (exact and route_method == "POST" and status == 200
+                                  and pattern.endswith("/auth/logout"))):
+            self.next_token()
+        if exact and ":" not in pattern and (method, status) in (("POST", 201), ("GET", 200)):
             self.remember(pattern, data)
 
     def remember(self, pattern, data):
+        """Keeps the id (and code) of the object a POST to the collection
+        pattern created, or of those its GET listed, for the paths under it."""
         try:
-            oid = json.loads(data)["data"]["id"]
+            got = json.loads(data)["data"]
         except (ValueError, TypeError, KeyError):
             return
-        if isinstance(oid, str) and 0 < len(oid) <= 64:
-            ids = self.known.setdefault(pattern, [])
-            if len(ids) < 50:
-                ids.append(pct(oid.encode()))
+        objs = self.known.setdefault(pattern, [])
+        for o in (got if isinstance(got, list) else [got])[:20]:
+            if not isinstance(o, dict):
+                continue
+            keep = {k: pct(v.encode()) for k, v in o.items()
+                    if k in ("id", "code") and isinstance(v, str) and 0 < len(v) <= 64}
+            if "id" in keep and keep not in objs and len(objs) < 50:
+                objs.append(keep)
 
     def run(self):
         print("api_fuzz: seed %d, %d routes, at most %d requests or %d s" %
@@ -680,7 +742,7 @@ class Fuzzer:
                     break
                 self.token_ok()
         self.alive("at the end")
-        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s); %d objects created" % (
+        print("api_fuzz: %d requests; statuses %s; slowest %.3f s (%s); %d objects created or listed" % (
             self.sent, ", ".join("%d: %d" % kv for kv in sorted(self.statuses.items())),
             self.slowest[0], self.slowest[1], sum(len(v) for v in self.known.values())))
         return self.failures

@@ -2,7 +2,9 @@
 # hotspotd serve: GET /api/v1/openapi.json over real HTTP. The document is
 # the build's, public, and describes exactly the routes hotspotd has (its
 # own `hotspotd routes`): each operation with its method, its security as
-# the route's ability says, the answers the rules ask for; it passes
+# the route's ability says (401 and 429 for a token, 403 for a named
+# ability, none for "self"), the answers the rules ask for, JSON for every
+# error and a named media type for every success; it passes
 # `redocly lint` (redocly.yaml) with no error. The build's merge refuses two
 # fragments with the same operation, a component defined twice differently
 # and a fragment of another shape.
@@ -63,21 +65,36 @@ t_is "$(sort "$table" | uniq -d | tr '\n' ';')" "" "no route is in the table twi
 abilities=$HS_SUITE_DIR/abilities.json
 awk '{p = $2; gsub(/:[^\/]+/, "{&}", p); gsub(/\{:/, "{", p); print $1, p, $3}' "$routes" |
 	jq -R -n '[inputs | split(" ") | {key: "\(.[0]) \(.[1])", value: .[2]}] | from_entries' >"$abilities"
-# ops: [{op: "METHOD /path", path, v: operation}] of the document.
-ops='[.paths | to_entries[] | .key as $p | .value | to_entries[]
+# ops: [{op: "METHOD /path", path, v: operation}] of the document, each
+# response given by $ref (#/components/responses/...) replaced by its target.
+ops='def deref($doc): if type == "object" and has("$ref")
+		then .["$ref"] as $r | $doc | getpath($r | ltrimstr("#/") | split("/")) else . end;
+	. as $doc | [.paths | to_entries[] | .key as $p | .value | to_entries[]
 	| select(.key | IN("get","put","post","delete","patch","options","head","trace"))
-	| {op: "\(.key | ascii_upcase) \($p)", path: $p, v: .value}]'
+	| {op: "\(.key | ascii_upcase) \($p)", path: $p,
+	   v: (.value | if .responses then .responses |= map_values(deref($doc)) else . end)}]'
 check() { # check NAME JQ-FILTER-over-ops: lists the offending operations; passes when none
 	local got
-	got=$(jq -r --slurpfile ab "$abilities" "$ops | $2 | .[]" "$b" | tr '\n' ';')
-	t_is "$got" "" "$1"
+	# A filter that fails is a failure, not an empty list.
+	got=$(jq -r --slurpfile ab "$abilities" "$ops | $2 | .[]" "$b" 2>&1) || got="jq failed: $got"
+	t_is "$(printf '%s' "$got" | tr '\n' ';')" "" "$1"
 }
 check "public routes say security []" \
 	'map(select($ab[0][.op] == "-" and .v.security != [])) | map(.op)'
 check "routes with an ability require the bearer token" \
 	'map(select($ab[0][.op] != "-" and ((.v.security // []) | map(has("bearer")) | any | not))) | map(.op)'
-check "routes with an ability document 401 and 403" \
-	'map(select($ab[0][.op] != "-" and (.v.responses | has("401") and has("403") | not))) | map(.op)'
+check "routes with an ability document 401" \
+	'map(select($ab[0][.op] != "-" and (.v.responses | has("401") | not))) | map(.op)'
+# The pseudo-ability "self" (api/auth.h API_ABILITY_SELF) is any valid token
+# acting on its own admin: api/auth.c grants it before any ability or
+# X-Tenant check, so such a route answers 401 but never 403.
+check "routes with a named ability document 403" \
+	'map(select($ab[0][.op] | IN("-", "self") | not) | select(.v.responses | has("403") | not)) | map(.op)'
+check "routes of any valid token (self) do not document the 403 they cannot answer" \
+	'map(select($ab[0][.op] == "self" and (.v.responses | has("403")))) | map(.op)'
+# Every token is held to API_RATE_LIMIT (api/auth.c), whatever the route.
+check "routes with an ability document 429" \
+	'map(select($ab[0][.op] != "-" and (.v.responses | has("429") | not))) | map(.op)'
 check "operations with a body document 422" \
 	'map(select(.v.requestBody and (.v.responses | has("422") | not))) | map(.op)'
 check "operations on paths with an {id} (or other) segment document 404" \
@@ -86,8 +103,26 @@ check "every operation has an operationId, a summary and tags" \
 	'map(select((.v.operationId and .v.summary and ((.v.tags // []) | length > 0)) | not)) | map(.op)'
 check "operationIds are unique" \
 	'[group_by(.v.operationId)[] | select(length > 1) | .[0].v.operationId]'
-check "every operation answers JSON" \
-	'map(select([.v.responses[] | select(has("content")) | .content | keys[]] | all(test("json")) | not)) | map(.op)'
+# Redocly's no-ambiguous-paths ignores methods (redocly.yaml): POST
+# /api/v1/vouchers/{code}/resend-sms and GET /api/v1/vouchers/batches/{id}
+# are the same template but never the same request. Two operations of one
+# method must not be.
+check "no request could match two operations (one method, a literal segment against a {name})" \
+	'[.[] as $a | .[] as $b | select($a.op < $b.op)
+	  | select(($a.op | split(" ")[0]) == ($b.op | split(" ")[0]))
+	  | ($a.path | split("/")) as $x | ($b.path | split("/")) as $y
+	  | select(($x | length) == ($y | length))
+	  | select([range($x | length) | . as $i
+	    | $x[$i] == $y[$i] or ($x[$i] | startswith("{")) or ($y[$i] | startswith("{"))] | all)
+	  | "\($a.op) ~ \($b.path)"]'
+# A success may be another media type (the event stream, a printable page, a
+# file to download) when the document says which; an error is always the
+# JSON envelope.
+json='test("^application/json")'
+check "every operation documents the media type of its success (204 aside)" \
+	'map(select((.v.responses | has("204") | not) and ([.v.responses | to_entries[] | select(.key | test("^2")) | .value.content // {} | keys[]] | length == 0))) | map(.op)'
+check "every error answer is JSON" \
+	"map(select([.v.responses | to_entries[] | select(.key | test(\"^[45]\")) | .value.content // {} | keys[]] | all($json) | not)) | map(.op)"
 
 # --- redocly lint ---------------------------------------------------------------------
 lint_log=$HS_SUITE_DIR/redocly.log
