@@ -273,8 +273,10 @@ static bool header_map(const csv_row *h, int map[C__COUNT], char *err, size_t er
 			if (strcasecmp(h->f[i], column_names[c]) == 0)
 				break;
 		if (c == C__COUNT || map[c] >= 0) {
-			snprintf(err, errlen, "header: %s column \"%.64s\"",
-				 c == C__COUNT ? "unknown" : "repeated", h->f[i]);
+			/* At most 64 bytes of the name, cut between characters. */
+			snprintf(err, errlen, "header: %s column \"%.*s\"",
+				 c == C__COUNT ? "unknown" : "repeated",
+				 (int)api_utf8_prefix(h->f[i], 64), h->f[i]);
 			return false;
 		}
 		map[c] = (int)i;

@@ -32,6 +32,19 @@ size_t api_utf8_chars(const char *s)
 	return n;
 }
 
+size_t api_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	/* Back off continuation bytes: the cut then falls before a lead byte. */
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 bool api_has_control(const char *s)
 {
 	for (; *s; s++)

@@ -18,6 +18,12 @@ void api_error_add(json_t *errors, const char *field, const char *message);
 /* Characters (code points) of the valid UTF-8 s. */
 size_t api_utf8_chars(const char *s);
 
+/*
+ * The length in bytes of the longest prefix of the valid UTF-8 s that has
+ * at most max bytes and ends between two characters.
+ */
+size_t api_utf8_prefix(const char *s, size_t max);
+
 /* Whether s holds an ASCII control character. */
 bool api_has_control(const char *s);
 

@@ -115,6 +115,10 @@ refused "a quote inside an unquoted field" 'name,ip_address\nA"B,10.3.0.1\n' \
 	"line 2: a quote inside a field that does not start with one"
 refused "an unknown column" 'name,ip_address,colour\nA,10.3.0.1,red\n' \
 	'header: unknown column "colour"'
+# 40 two-byte characters: the message keeps 32 whole ones (64 bytes), never half of one.
+long=$(printf 'é%.0s' $(seq 1 40))
+refused "an unknown column with a long non-ASCII name" "name,ip_address,$long\nA,10.3.0.1,red\n" \
+	"header: unknown column \"$(printf 'é%.0s' $(seq 1 32))\""
 refused "a repeated column" 'name,ip_address,Name\nA,10.3.0.1,B\n' \
 	'header: repeated column "Name"'
 refused "no ip_address column" 'name,username\nA,api\n' \
