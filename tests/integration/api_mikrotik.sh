@@ -305,7 +305,7 @@ t_is "$(grep -c '^Retry-After: 1' "$HS_SUITE_DIR/burst.txt")" "$(grep -c '^429$'
 # test-connections (four tokens each: the login and three commands) spend
 # most of it, and of 20 interface listings right after them some are
 # refused, where on a budget of their own all 20 would pass.
-sleep 13
+sleep 14
 shared() {
 	local i pids=()
 	for i in 1 2 3 4; do
