@@ -1,8 +1,10 @@
 /*
  * Job kind "router.backup": the daily configuration backups, and the
- * router access the REST API's router operations share with it (see
+ * configuration export the REST API's backups share with it (see
  * api/router_ops.h; it lives here because the job runtime is linked on its
- * own, without the REST API).
+ * own, without the REST API).  The router is reached through its shared
+ * pool (api/router_conn.h), with the request budget every other caller in
+ * the process spends.
  *
  * One kind, two payloads:
  *   {}                       the periodic scan (every
@@ -33,79 +35,10 @@
 
 #include "api/jobs_int.h"
 #include "api/router_ops.h"
-#include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
 
-/* ---- router access ----------------------------------------------------------- */
-
-void api_rop_target_clear(api_rop_target *t)
-{
-	hs_crypto_free(t->password, t->password_len);
-	t->password = NULL;
-	t->password_len = 0;
-	explicit_bzero(t->radius_secret, sizeof t->radius_secret);
-}
-
-bool api_router_addr_allowed(const hs_config *cfg, const char *addr)
-{
-	hs_cidr list[HS_CIDRS_MAX];
-	char why[160];
-	size_t n;
-
-	/* The configuration was checked at start-up; a failure here allows nothing. */
-	if (hs_cidrs_parse(cfg->router_allowed_networks, list, HS_CIDRS_MAX, &n, why, sizeof why))
-		return false;
-	return hs_cidrs_contain(list, n, addr);
-}
-
-int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_rop_target *t,
-			     const char **why, int *status)
-{
-	hs_crypto_key key;
-	unsigned char *sealed;
-	size_t len;
-	int rc = -1;
-
-	if (status)
-		*status = 503;
-	if (!cfg->app_key[0]) {
-		*why = "APP_KEY is not set: the router's API password cannot be read";
-		return -1;
-	}
-	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
-		*why = "APP_KEY is not a valid key";
-		return -1;
-	}
-	if (status)
-		*status = 409;
-	sealed = PQunescapeBytea((const unsigned char *)bytea_text, &len);
-	*why = "the router's API password does not decrypt with APP_KEY";
-	if (sealed && hs_crypto_open(&key, t->id, sealed, len, &t->password, &t->password_len) == 0)
-		rc = 0;
-	PQfreemem(sealed);
-	hs_crypto_key_wipe(&key);
-	return rc;
-}
-
-ros_pool *api_rop_pool(const hs_config *cfg, const api_rop_target *t, bool retries)
-{
-	ros_pool_config pc;
-
-	memset(&pc, 0, sizeof pc);
-	pc.conn.host = t->address;
-	pc.conn.port = (uint16_t)t->port;
-	pc.conn.username = t->username;
-	pc.conn.password = (const char *)t->password;
-	pc.conn.connect_timeout_ms = cfg->router_api_timeout * 1000;
-	pc.conn.io_timeout_ms = cfg->router_api_timeout * 1000;
-	pc.conn.tls = !t->ssl ? ROS_TLS_OFF : t->tls_insecure ? ROS_TLS_ANON : ROS_TLS_VERIFY;
-	pc.max_conns = 2;
-	pc.retries = retries ? 1 : -1;
-	pc.backoff_ms = 200;
-	pc.rate_wait_ms = cfg->router_api_timeout * 1000;
-	return ros_pool_create(&pc);
-}
+/* ---- the export ------------------------------------------------------------------ */
 
 /* The continuation bytes of a UTF-8 sequence led by c, or -1 when c leads none. */
 static int utf8_tail(unsigned char c)
@@ -226,33 +159,17 @@ static api_job_result backup_give_up(api_job_ctx *ctx, const char *router_id, co
 	return r;
 }
 
-/* Copies column col of res's first row into dst (size bytes); -1 when it does not fit. */
-static int column(const PGresult *res, int col, char *dst, size_t size)
-{
-	int n = PQgetlength(res, 0, col);
-
-	if (n < 0 || (size_t)n >= size)
-		return -1;
-	memcpy(dst, PQgetvalue(res, 0, col), (size_t)n + 1);
-	return 0;
-}
-
 /*
  * Reads the router's API into t.  OK; FAIL with *why when a backup cannot
  * be made (*why NULL: the router is gone, nothing to do); or the
  * database's RETRY/FAIL with ctx->err set.
  */
-static api_job_result backup_target(api_job_ctx *ctx, api_rop_target *t, const char **why)
+static api_job_result backup_target(api_job_ctx *ctx, api_router_target *t, const char **why)
 {
-	const char *params[1] = {t->id};
 	api_job_result r = API_JOB_FAIL;
-	PGresult *res;
+	PGresult *res = api_router_target_query(ctx->conn, t->router_id);
 
 	*why = NULL;
-	res = PQexecParams(ctx->conn,
-			   "SELECT host(ip_address), api_port, api_ssl, api_tls_insecure, username,"
-			   " password_encrypted FROM hs_router_api_target($1::uuid)",
-			   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = api__jobs_db_error(ctx->conn, res, "hs_router_api_target", ctx->err,
 				       ctx->errlen);
@@ -260,23 +177,15 @@ static api_job_result backup_target(api_job_ctx *ctx, api_rop_target *t, const c
 	}
 	if (PQntuples(res) != 1)
 		goto out;
-	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
-		*why = "the router has no API credentials";
+	*why = api_router_target_read(t, res, 0, 0);
+	if (*why)
 		goto out;
-	}
-	if (column(res, 0, t->address, sizeof t->address) < 0 ||
-	    column(res, 4, t->username, sizeof t->username) < 0) {
-		*why = "the router's address or API user name is too long";
-		goto out;
-	}
 	if (!api_router_addr_allowed(ctx->cfg, t->address)) {
 		*why = "the router's address is outside ROUTER_ALLOWED_NETWORKS";
 		goto out;
 	}
-	t->port = atoi(PQgetvalue(res, 0, 1));
-	t->ssl = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	t->tls_insecure = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-	if (api_router_open_password(ctx->cfg, PQgetvalue(res, 0, 5), t, why, NULL) == 0)
+	*why = api_router_target_open(t, ctx->cfg, PQgetvalue(res, 0, 5));
+	if (!*why)
 		r = API_JOB_OK;
 out:
 	PQclear(res);
@@ -284,13 +193,14 @@ out:
 }
 
 /* Stores the export as the router's backup.  OK, or the database's RETRY/FAIL. */
-static api_job_result backup_store(api_job_ctx *ctx, const api_rop_target *t, const char *file_name,
-				   const char *content, size_t len, const char *scheduled_for)
+static api_job_result backup_store(api_job_ctx *ctx, const api_router_target *t,
+				   const char *file_name, const char *content, size_t len,
+				   const char *scheduled_for)
 {
 	json_t *data = json_pack("{s:s, s:I, s:s?}", "source", "schedule", "size", (json_int_t)len,
 				 "scheduled_for", scheduled_for);
 	char *data_text = data ? json_dumps(data, JSON_COMPACT) : NULL;
-	const char *params[4] = {t->id, file_name, content, data_text};
+	const char *params[4] = {t->router_id, file_name, content, data_text};
 	api_job_result r = API_JOB_OK;
 	PGresult *res = NULL;
 
@@ -307,8 +217,8 @@ static api_job_result backup_store(api_job_ctx *ctx, const api_rop_target *t, co
 		r = api__jobs_db_error(ctx->conn, res, "hs_router_backup_record", ctx->err,
 				       ctx->errlen);
 	else
-		hs_log(HS_LOG_INFO, "router.backup: router %s: %s (%zu bytes)%s", t->id, file_name,
-		       len,
+		hs_log(HS_LOG_INFO, "router.backup: router %s: %s (%zu bytes)%s", t->router_id,
+		       file_name, len,
 		       strcmp(PQgetvalue(res, 0, 0), "t") ? ": the router no longer exists" : "");
 	PQclear(res);
 	free(data_text);
@@ -316,14 +226,14 @@ static api_job_result backup_store(api_job_ctx *ctx, const api_rop_target *t, co
 }
 
 /* Backs up one router. */
-static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_rop_target *t,
+static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_router_target *t,
 				 const char *scheduled_for)
 {
 	char file_name[64], why[512];
 	ros_msg msg = {{0}};
 	const char *reason = NULL;
 	char *content = NULL;
-	ros_pool *pool = NULL;
+	api_router *router = NULL;
 	api_job_result r;
 	size_t len = 0;
 	ros_err err;
@@ -331,18 +241,18 @@ static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_rop_t
 	r = backup_target(ctx, t, &reason);
 	if (r != API_JOB_OK) {
 		if (reason)
-			r = backup_give_up(ctx, t->id, reason);
+			r = backup_give_up(ctx, t->router_id, reason);
 		else if (r == API_JOB_FAIL && !ctx->err[0])
 			r = API_JOB_OK; /* the router is gone: nothing left to back up */
 		goto out;
 	}
-	pool = api_rop_pool(ctx->cfg, t, false);
-	if (!pool) {
+	router = api_router_get(ctx->cfg, t);
+	if (!router) {
 		snprintf(ctx->err, ctx->errlen, "out of memory");
 		r = API_JOB_RETRY;
 		goto out;
 	}
-	err = api_router_export(pool, file_name, &content, &len, &msg);
+	err = api_router_export(api_router_pool(router), file_name, &content, &len, &msg);
 	if (err == ROS_OK) {
 		r = backup_store(ctx, t, file_name, content, len, scheduled_for);
 		goto out;
@@ -353,9 +263,9 @@ static api_job_result backup_one(api_job_ctx *ctx, const api_job *job, api_rop_t
 		r = API_JOB_RETRY;
 		goto out;
 	}
-	r = backup_give_up(ctx, t->id, why);
+	r = backup_give_up(ctx, t->router_id, why);
 out:
-	ros_pool_destroy(pool);
+	api_router_put(router);
 	free(content);
 	return r;
 }
@@ -369,7 +279,7 @@ api_job_result api__job_backup(api_job_ctx *ctx, const api_job *job)
 {
 	json_t *root = json_loads(job->payload, JSON_REJECT_DUPLICATES, NULL);
 	const char *id = json_string_value(json_object_get(root, "router_id"));
-	api_rop_target t;
+	api_router_target t;
 	api_job_result r;
 
 	memset(&t, 0, sizeof t);
@@ -383,11 +293,11 @@ api_job_result api__job_backup(api_job_ctx *ctx, const api_job *job)
 		snprintf(ctx->err, ctx->errlen, "payload: router_id must be a UUID");
 		r = API_JOB_FAIL;
 	} else {
-		snprintf(t.id, sizeof t.id, "%s", id);
+		snprintf(t.router_id, sizeof t.router_id, "%s", id);
 		r = backup_one(ctx, job, &t,
 			       json_string_value(json_object_get(root, "scheduled_for")));
 	}
-	api_rop_target_clear(&t);
+	api_router_target_clear(&t);
 	json_decref(root);
 	return r;
 }

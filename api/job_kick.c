@@ -7,7 +7,8 @@
  * finding: the print carries ?user= and ?address= query words, so only the
  * session asked for comes back, not the whole list.  The connection comes
  * from the router's shared pool (api/router_conn.h), whose token bucket the
- * monitor and the MikroTik endpoints draw on too.  The payload names
+ * monitor, the MikroTik endpoints, the router operations and the
+ * router.backup job draw on too.  The payload names
  * the session ({router_id, session_id, user_name, framed_ip?,
  * acct_session_id?}); the router's address and credentials come from
  * hs_router_api_target at run time, the password sealed with APP_KEY
@@ -182,16 +183,10 @@ static api_job_result kj_give_up(api_job_ctx *ctx, const kick_payload *p, api_jo
 static api_job_result kj_target(api_job_ctx *ctx, const kick_payload *p, api_router_target *t,
 				const char **why)
 {
-	const char *params[1] = {p->router_id};
-	PGresult *res;
+	PGresult *res = api_router_target_query(ctx->conn, p->router_id);
 	api_job_result r = API_JOB_FAIL;
 
 	*why = NULL;
-	res = PQexecParams(
-		ctx->conn,
-		"SELECT host(ip_address), api_port, api_ssl, api_tls_insecure, username, "
-		"password_encrypted FROM hs_router_api_target($1::uuid)",
-		1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		r = api__jobs_db_error(ctx->conn, res, "hs_router_api_target", ctx->err,
 				       ctx->errlen);

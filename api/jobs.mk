@@ -1,10 +1,11 @@
 # The job queue runtime of hotspotd serve (api/jobs.c and one api/job_*.c
-# per kind).  hotspotd links $(API_JOBS_OBJS); the unit tests and jobtool,
-# the integration suites' own client of the runtime, link the sanitizer
-# build of the same sources.  Included from api/api.mk, whose pattern rules
+# per kind, with api/router_conn.c, the router-access layer the router
+# jobs share with the REST API).  hotspotd links $(API_JOBS_OBJS); the
+# unit tests and jobtool, the integration suites' own client of the
+# runtime, link the sanitizer build of the same sources.  Included from api/api.mk, whose pattern rules
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
-API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c \
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/router_conn.c \
                  $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
 API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
@@ -19,9 +20,9 @@ $(API_COA_OBJS): API_CFLAGS += $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAG
                                $(filter-out -I%,$(FR_CFLAGS))
 $(API_COA_OBJS): $(FR_STAMP)
 
-# api/job_kick.c (router.kick, the disconnect fallback) talks to routers
-# through librouteros (routeros/routeros.mk) and opens their sealed API
-# passwords with common/crypto.c: OpenSSL for both.
+# The router jobs (router.kick, router.backup) talk to routers through
+# librouteros (routeros/routeros.mk) and api/router_conn.c opens their
+# sealed API passwords with common/crypto.c: OpenSSL for both.
 API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool

@@ -74,10 +74,9 @@ static int mk_lookup(api_req *req, const char *id, PGresult **out)
 	*out = NULL;
 	if (!conn)
 		return -1;
-	res = PQexecParams(conn,
-			   "SELECT host(ip_address), api_port, api_ssl, api_tls_insecure, username,"
-			   " password_encrypted FROM mikrotik_devices WHERE id = $1::uuid",
-			   1, NULL, &id, NULL, NULL, 0);
+	res = PQexecParams(
+		conn, "SELECT " API_ROUTER_TARGET_COLS " FROM mikrotik_devices WHERE id = $1::uuid",
+		1, NULL, &id, NULL, NULL, 0);
 	if (hs_db_classify(conn, res) != HS_DB_OK) {
 		char err[256];
 
@@ -118,7 +117,7 @@ static bool mk_open(api_req *req, mk_router *r)
 	snprintf(r->target.router_id, sizeof r->target.router_id, "%s", r->id);
 	why = api_router_target_fill(&r->target, req->app->cfg, res, 0, 0);
 	if (why) {
-		api_reply_error(req, strncmp(why, "APP_KEY", 7) == 0 ? 503 : 409, why);
+		api_reply_error(req, api_router_reason_status(why), why);
 		goto out;
 	}
 	r->router = api_router_get(req->app->cfg, &r->target);

@@ -146,7 +146,7 @@ static void export_fn(api_router_op *op)
 static void backup_create(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
-	api_rop_target t;
+	api_router_target t;
 	api_router_op *op;
 	export_data *d;
 	json_t *data;
@@ -381,7 +381,7 @@ static void backup_restore(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router"), *bid;
 	char uuid[API_UUID_LEN];
-	api_rop_target t;
+	api_router_target t;
 	api_router_op *op;
 	restore_data *d;
 
@@ -389,20 +389,20 @@ static void backup_restore(api_req *req)
 		return;
 	d = calloc(1, sizeof *d);
 	if (!d) {
-		api_rop_target_clear(&t);
+		api_router_target_clear(&t);
 		api_reply_error(req, 500, "internal error");
 		return;
 	}
 	if (!backup_fetch(req, id, bid, &d->content, &d->len, d->file_name)) {
 		restore_free(d);
-		api_rop_target_clear(&t);
+		api_router_target_clear(&t);
 		return;
 	}
 	/* The history row's id would do, but it comes after; a random name keeps
 	 * two restores of one router from sharing their parts. */
 	if (api_uuid_v4(uuid) != 0) {
 		restore_free(d);
-		api_rop_target_clear(&t);
+		api_router_target_clear(&t);
 		api_reply_error(req, 500, "internal error");
 		return;
 	}

@@ -32,7 +32,6 @@
 #include "api/module.h"
 #include "api/router_ops.h"
 #include "api/valid.h"
-#include "common/crypto.h"
 #include "common/log.h"
 
 #define PASSWORD_MAX  256 /* bytes */
@@ -42,7 +41,7 @@
 
 /* ---- one operation, within a deadline ----------------------------------------- */
 
-api_router_op *api_router_op_new(api_rop_target *t, void (*fn)(api_router_op *op))
+api_router_op *api_router_op_new(api_router_target *t, void (*fn)(api_router_op *op))
 {
 	api_router_op *op = calloc(1, sizeof *op);
 
@@ -50,7 +49,7 @@ api_router_op *api_router_op_new(api_rop_target *t, void (*fn)(api_router_op *op
 		op->t = *t;
 		op->fn = fn;
 	} else {
-		api_rop_target_clear(t);
+		api_router_target_clear(t);
 	}
 	memset(t, 0, sizeof *t);
 	return op;
@@ -60,8 +59,8 @@ void api_router_op_free(api_router_op *op)
 {
 	if (!op)
 		return;
-	ros_pool_destroy(op->pool);
-	api_rop_target_clear(&op->t);
+	api_router_put(op->router);
+	api_router_target_clear(&op->t);
 	if (op->data_free)
 		op->data_free(op->data);
 	explicit_bzero(&op->msg, sizeof op->msg);
@@ -169,8 +168,12 @@ bool api_router_op_run(api_req *req, api_router_op *op)
 
 	/* Once the wait gives up, op belongs to the thread: keep what the answer names. */
 	snprintf(address, sizeof address, "%s", op->t.address);
-	op->pool = api_rop_pool(cfg, &op->t, true);
-	if (!op->pool || !(r = runner_new(op)) || pthread_create(&th, NULL, op_thread, r) != 0) {
+	/* The router's shared pool: the same connections and request budget as
+	 * the MikroTik endpoints, the monitor and the router jobs. */
+	op->router = api_router_get(cfg, &op->t);
+	if (op->router)
+		op->pool = api_router_pool(op->router);
+	if (!op->router || !(r = runner_new(op)) || pthread_create(&th, NULL, op_thread, r) != 0) {
 		if (r)
 			runner_free(r);
 		api_router_op_free(op);
@@ -205,21 +208,8 @@ void api_router_reply_failure(api_req *req, ros_err err, const ros_msg *msg)
 
 /* ---- a saved router ---------------------------------------------------------------- */
 
-static const char load_sql[] =
-	"SELECT host(d.ip_address), d.api_port, d.api_ssl, d.api_tls_insecure, d.username,"
-	" d.password_encrypted, d.radius_secret, d.coa_port"
-	" FROM mikrotik_devices d WHERE d.id = $1::uuid";
-
-/* Copies column col of res's first row into dst (size bytes); false when it does not fit. */
-static bool copy_col(const PGresult *res, int col, char *dst, size_t size)
-{
-	int n = PQgetlength(res, 0, col);
-
-	if (n < 0 || (size_t)n >= size)
-		return false;
-	memcpy(dst, PQgetvalue(res, 0, col), (size_t)n + 1);
-	return true;
-}
+static const char load_sql[] = "SELECT " API_ROUTER_TARGET_COLS ", radius_secret, coa_port"
+			       " FROM mikrotik_devices WHERE id = $1::uuid";
 
 /* 422 with one message on field. */
 static void reply_field(api_req *req, const char *field, const char *message)
@@ -231,10 +221,10 @@ static void reply_field(api_req *req, const char *field, const char *message)
 }
 
 /* Fills t from the row of load_sql; false with the answer given. */
-static bool load_row(api_req *req, const PGresult *res, api_rop_target *t)
+static bool load_row(api_req *req, const PGresult *res, api_router_target *t)
 {
 	const char *why;
-	int status;
+	int n = PQgetlength(res, 0, 6);
 
 	if (PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 5)) {
 		api_reply_error(req, 409,
@@ -242,35 +232,32 @@ static bool load_row(api_req *req, const PGresult *res, api_rop_target *t)
 				"password first");
 		return false;
 	}
-	if (!copy_col(res, 0, t->address, sizeof t->address) ||
-	    !copy_col(res, 4, t->username, sizeof t->username) ||
-	    !copy_col(res, 6, t->radius_secret, sizeof t->radius_secret)) {
+	if (api_router_target_read(t, res, 0, 0) || n < 0 || (size_t)n >= sizeof t->radius_secret) {
 		api_reply_error(req, 500, "internal error");
 		return false;
 	}
+	memcpy(t->radius_secret, PQgetvalue(res, 0, 6), (size_t)n + 1);
 	if (!api_router_addr_allowed(req->app->cfg, t->address)) {
 		reply_field(req, "ip_address", API_ROUTER_ADDR_REFUSED);
 		return false;
 	}
-	t->port = atoi(PQgetvalue(res, 0, 1));
-	t->ssl = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-	t->tls_insecure = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	t->coa_port = atoi(PQgetvalue(res, 0, 7));
-	if (api_router_open_password(req->app->cfg, PQgetvalue(res, 0, 5), t, &why, &status) != 0) {
-		api_reply_error(req, status, why);
+	why = api_router_target_open(t, req->app->cfg, PQgetvalue(res, 0, 5));
+	if (why) {
+		api_reply_error(req, api_router_reason_status(why), why);
 		return false;
 	}
 	return true;
 }
 
-bool api_router_load(api_req *req, const char *id, api_rop_target *t)
+bool api_router_load(api_req *req, const char *id, api_router_target *t)
 {
 	PGresult *res = NULL;
 	PGconn *conn;
 	bool ok = false;
 
 	memset(t, 0, sizeof *t);
-	snprintf(t->id, sizeof t->id, "%s", id);
+	snprintf(t->router_id, sizeof t->router_id, "%s", id);
 	conn = api_tx_begin(req);
 	if (!conn)
 		return false;
@@ -290,7 +277,7 @@ out:
 	PQclear(res);
 	api_tx_end(req, conn, false);
 	if (!ok)
-		api_rop_target_clear(t);
+		api_router_target_clear(t);
 	return ok;
 }
 
@@ -318,7 +305,7 @@ static const char *login_name(ros_login_style s)
 }
 
 /* The answer's data: {connected, router, steps[], system, duration_ms}. */
-static json_t *check_json(const api_rop_target *t, const ros_prov_check *c, ros_err err, long ms)
+static json_t *check_json(const api_router_target *t, const ros_prov_check *c, ros_err err, long ms)
 {
 	json_t *steps = json_array();
 
@@ -359,7 +346,7 @@ static void test_fn(api_router_op *op)
  * same data.  op_out, when not NULL, keeps the finished op for the caller
  * (who frees it); NULL there when the answer was a timeout or a failure.
  */
-static void test_run(api_req *req, api_rop_target *t, api_router_op **op_out)
+static void test_run(api_req *req, api_router_target *t, api_router_op **op_out)
 {
 	api_router_op *op = api_router_op_new(t, test_fn);
 	json_t *data;
@@ -399,7 +386,7 @@ static void opt_bool(const json_t *body, const char *key, bool *out, json_t *err
 }
 
 /* ip_address: an allowed IPv4 or IPv6 address into t->address. */
-static void body_address(const hs_config *cfg, const json_t *body, api_rop_target *t,
+static void body_address(const hs_config *cfg, const json_t *body, api_router_target *t,
 			 json_t *errors)
 {
 	const char *s = json_string_value(json_object_get(body, "ip_address"));
@@ -417,7 +404,7 @@ static void body_address(const hs_config *cfg, const json_t *body, api_rop_targe
 }
 
 /* api_port: 1..65535, default 8728 (8729 with api_ssl). */
-static void body_port(const json_t *body, api_rop_target *t, json_t *errors)
+static void body_port(const json_t *body, api_router_target *t, json_t *errors)
 {
 	const json_t *v = json_object_get(body, "api_port");
 
@@ -431,7 +418,7 @@ static void body_port(const json_t *body, api_rop_target *t, json_t *errors)
 }
 
 /* username and password, both required. */
-static void body_credentials(const json_t *body, api_rop_target *t, json_t *errors)
+static void body_credentials(const json_t *body, api_router_target *t, json_t *errors)
 {
 	const json_t *v = json_object_get(body, "password");
 	const char *user = NULL;
@@ -460,7 +447,7 @@ static void body_credentials(const json_t *body, api_rop_target *t, json_t *erro
 }
 
 /* The unsaved router of the body into t; false with a 422 answered. */
-static bool test_body(api_req *req, api_rop_target *t)
+static bool test_body(api_req *req, api_router_target *t)
 {
 	json_t *body = api_body_object(req), *errors;
 	bool ok = false;
@@ -486,12 +473,12 @@ static bool test_body(api_req *req, api_rop_target *t)
 
 static void test_unsaved(api_req *req)
 {
-	api_rop_target t;
+	api_router_target t;
 
 	memset(&t, 0, sizeof t);
 	if (test_body(req, &t))
 		test_run(req, &t, NULL);
-	api_rop_target_clear(&t);
+	api_router_target_clear(&t);
 }
 
 /*
@@ -511,7 +498,7 @@ static void test_record(api_req *req, const api_router_op *op)
 {
 	const ros_prov_check *c = op->data;
 	bool ok = op->err == ROS_OK;
-	const char *params[5] = {op->t.id, ok ? "true" : "false", ok ? c->identity : NULL,
+	const char *params[5] = {op->t.router_id, ok ? "true" : "false", ok ? c->identity : NULL,
 				 ok ? c->version : NULL, ok ? NULL : op->msg.text};
 	PGconn *conn = api_tx_begin(req);
 	PGresult *res;
@@ -524,13 +511,14 @@ static void test_record(api_req *req, const api_router_op *op)
 	done = hs_db_classify(conn, res) == HS_DB_OK;
 	PQclear(res);
 	if (api_tx_end(req, conn, done) != HS_DB_OK || !done)
-		hs_log(HS_LOG_WARN, "router %s: the test's outcome was not recorded", op->t.id);
+		hs_log(HS_LOG_WARN, "router %s: the test's outcome was not recorded",
+		       op->t.router_id);
 }
 
 static void test_saved(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
-	api_rop_target t;
+	api_router_target t;
 	api_router_op *op = NULL;
 
 	if (!id || !api_router_load(req, id, &t))
@@ -680,7 +668,7 @@ static void radius_setup(api_req *req)
 	const char *id = api_param_uuid(req, 0, "router");
 	const hs_config *cfg = req->app->cfg;
 	radius_data *d = calloc(1, sizeof *d);
-	api_rop_target t;
+	api_router_target t;
 	api_router_op *op = NULL;
 
 	memset(&t, 0, sizeof t);
@@ -727,7 +715,7 @@ static void radius_setup(api_req *req)
 	api_router_op_free(op);
 out:
 	radius_free(d);
-	api_rop_target_clear(&t);
+	api_router_target_clear(&t);
 }
 
 /* ---- profile sync --------------------------------------------------------------------- */
@@ -833,7 +821,7 @@ static void sync_profiles(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
 	sync_data *d = calloc(1, sizeof *d);
-	api_rop_target t;
+	api_router_target t;
 	api_router_op *op;
 
 	memset(&t, 0, sizeof t);
@@ -843,7 +831,7 @@ static void sync_profiles(api_req *req)
 	}
 	if (!id || !api_router_load(req, id, &t) || !sync_load(req, d)) {
 		sync_free(d);
-		api_rop_target_clear(&t);
+		api_router_target_clear(&t);
 		return;
 	}
 	op = api_router_op_new(&t, sync_fn);
@@ -869,7 +857,7 @@ static void sync_profiles(api_req *req)
 /* ---- hotspotd router test -------------------------------------------------------------- */
 
 /* Reads one line (the password) from stdin into t; false when there is none. */
-static bool cli_password(api_rop_target *t)
+static bool cli_password(api_router_target *t)
 {
 	char buf[PASSWORD_MAX + 2];
 	size_t n;
@@ -889,7 +877,7 @@ static bool cli_password(api_rop_target *t)
 }
 
 /* Parses the options into t; 0, or 2 (bad usage, told on stderr). */
-static int cli_args(int argc, char **argv, api_rop_target *t)
+static int cli_args(int argc, char **argv, api_router_target *t)
 {
 	unsigned char buf[16];
 	int port = 0;
@@ -932,7 +920,7 @@ static int cli_args(int argc, char **argv, api_rop_target *t)
 	return 0;
 }
 
-static void cli_print(const api_rop_target *t, const ros_prov_check *c, ros_err err)
+static void cli_print(const api_router_target *t, const ros_prov_check *c, ros_err err)
 {
 	printf("router %s port %d%s\n", t->address, t->port,
 	       t->ssl ? (t->tls_insecure ? " (API-SSL, anonymous)" : " (API-SSL)") : "");
@@ -947,10 +935,10 @@ static void cli_print(const api_rop_target *t, const ros_prov_check *c, ros_err 
 
 static int cmd_router_test(const hs_config *cfg, int argc, char **argv)
 {
-	api_rop_target t;
+	api_router_target t;
 	ros_prov_check check;
 	ros_msg msg = {{0}};
-	ros_pool *pool = NULL;
+	api_router *router = NULL;
 	ros_err err;
 	int rc;
 
@@ -965,17 +953,17 @@ static int cmd_router_test(const hs_config *cfg, int argc, char **argv)
 		goto out;
 	}
 	rc = 1;
-	pool = api_rop_pool(cfg, &t, true);
-	if (!pool) {
+	router = api_router_get(cfg, &t);
+	if (!router) {
 		fprintf(stderr, "hotspotd: router test: out of memory\n");
 		goto out;
 	}
-	err = ros_prov_test_connection(pool, &check, &msg);
+	err = ros_prov_test_connection(api_router_pool(router), &check, &msg);
 	cli_print(&t, &check, err);
 	rc = err == ROS_OK ? 0 : 1;
 out:
-	ros_pool_destroy(pool);
-	api_rop_target_clear(&t);
+	api_router_put(router);
+	api_router_target_clear(&t);
 	return rc;
 }
 

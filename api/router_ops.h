@@ -2,10 +2,13 @@
  * What the router-operation files share (api/router_ops.c,
  * api/router_backups.c, api/router_import.c, api/job_backup.c).
  *
- * Router access (defined in api/job_backup.c, which the job runtime links
- * on its own): where a router's RouterOS API is and how to log in, the
- * address restriction (ROUTER_ALLOWED_NETWORKS), a provisioner pool for
- * one operation, and a configuration export as a backup.
+ * Router access is api/router_conn.h's: the target, its sealed password,
+ * the address restriction (ROUTER_ALLOWED_NETWORKS) and the router's pool
+ * from the process-wide registry, so an operation spends the same request
+ * budget as the MikroTik endpoints, the monitor and the router jobs.
+ *
+ * Backups (defined in api/job_backup.c, which the job runtime links on its
+ * own): a configuration export as a backup, and the router.backup job.
  *
  * Answers (defined in api/router_ops.c): loading a saved router for a
  * request, a deadline on an operation (ROUTER_OP_TIMEOUT), and the answer
@@ -14,60 +17,19 @@
 #ifndef HS_API_ROUTER_OPS_H
 #define HS_API_ROUTER_OPS_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "api/http.h"
 #include "api/jobs.h"
+#include "api/router_conn.h"
 #include "common/config.h"
 #include "routeros/provision.h"
 
-#define API_ROUTER_USER_MAX 100
 /* Largest configuration export kept as a backup. */
 #define API_ROUTER_BACKUP_MAX (8 * 1024 * 1024)
 
-/* A router's RouterOS API.  Owns password (wiped by api_rop_target_clear). */
-typedef struct {
-	char id[API_UUID_LEN]; /* "" for a router that is not saved */
-	char address[INET6_ADDRSTRLEN];
-	int port;
-	bool ssl, tls_insecure;
-	char username[API_ROUTER_USER_MAX + 1];
-	unsigned char *password; /* NUL-terminated; NULL when none */
-	size_t password_len;
-	/* Saved routers only (api_router_load): */
-	char radius_secret[129]; /* wiped by api_rop_target_clear */
-	int coa_port;
-} api_rop_target;
-
-/* ---- router access (api/job_backup.c) ------------------------------------ */
-
-/* Wipes and frees the password; t may be used again. */
-void api_rop_target_clear(api_rop_target *t);
-
-/* Whether addr (an IPv4 or IPv6 literal) is inside ROUTER_ALLOWED_NETWORKS. */
-bool api_router_addr_allowed(const hs_config *cfg, const char *addr);
-
-/* The message for an address outside ROUTER_ALLOWED_NETWORKS. */
-#define API_ROUTER_ADDR_REFUSED                                                                    \
-	"is outside the networks routers may be in (ROUTER_ALLOWED_NETWORKS)"
-
-/*
- * Opens a sealed password (the bytea text of a password_encrypted column)
- * of router t->id into t.  0, or -1 with a reason a person can act on in
- * *why (APP_KEY missing or wrong), and in *status (may be NULL) 503 for
- * APP_KEY, 409 for a password that does not open with it.
- */
-int api_router_open_password(const hs_config *cfg, const char *bytea_text, api_rop_target *t,
-			     const char **why, int *status);
-
-/*
- * A pool for one operation on t: at most two connections, timeouts from
- * ROUTER_API_TIMEOUT; retries off when retries is false (a job leaves them
- * to the queue).  NULL when out of memory.  Caller destroys it.
- */
-ros_pool *api_rop_pool(const hs_config *cfg, const api_rop_target *t, bool retries);
+/* ---- backups (api/job_backup.c) ------------------------------------------------ */
 
 /*
  * Exports the router's configuration (/export file=, read back, the file
@@ -92,22 +54,23 @@ int api__job_backup_period(const hs_config *cfg);
  * opened).  true when the operation may go ahead; false with the answer
  * given: 404 unknown id (or another tenant's), 409 when the router has no
  * API credentials or its password does not open with APP_KEY, 422 when its
- * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses and ends a transaction of
- * its own.
+ * address is outside ROUTER_ALLOWED_NETWORKS, 503 without APP_KEY.  Uses
+ * and ends a transaction of its own.
  */
-bool api_router_load(api_req *req, const char *id, api_rop_target *t);
+bool api_router_load(api_req *req, const char *id, api_router_target *t);
 
 /*
  * One operation on a router, run on a thread of its own so that the
  * request waits at most ROUTER_OP_TIMEOUT for it.  fn does the work with
  * pool and leaves its result in data, err and msg.  The op owns
- * everything fn touches (the target, the pool, data), because on a
- * timeout the request answers 504 and fn finishes alone; the op is then
- * freed when fn returns.
+ * everything fn touches (the target, its hold on the router's shared pool,
+ * data), because on a timeout the request answers 504 and fn finishes
+ * alone; the op is then freed when fn returns.
  */
 typedef struct api_router_op {
-	api_rop_target t;
-	ros_pool *pool;
+	api_router_target t;
+	api_router *router; /* held from api_router_op_run until api_router_op_free */
+	ros_pool *pool;     /* the router's shared pool */
 	void (*fn)(struct api_router_op *op);
 	void *data;                    /* the operation's input and output */
 	void (*data_free)(void *data); /* may be NULL */
@@ -120,15 +83,15 @@ typedef struct api_router_op {
  * A new op for target t (moved into the op: t is left cleared) running fn.
  * NULL when out of memory (t is then cleared all the same).
  */
-api_router_op *api_router_op_new(api_rop_target *t, void (*fn)(api_router_op *op));
+api_router_op *api_router_op_new(api_router_target *t, void (*fn)(api_router_op *op));
 
-/* Frees op, its pool, target and data.  NULL is a no-op. */
+/* Frees op, its target and data, and puts its router back.  NULL is a no-op. */
 void api_router_op_free(api_router_op *op);
 
 /*
  * Runs op within ROUTER_OP_TIMEOUT.  true when fn finished (read op->err
  * and op->data; the caller still owns op); false with the answer given
- * (504 on the timeout, 500 when no pool or thread could be made) and op
+ * (504 on the timeout, 500 when no pool or thread could be had) and op
  * no longer the caller's.
  */
 bool api_router_op_run(api_req *req, api_router_op *op);

@@ -299,6 +299,35 @@ t_like "$(grep -c '^200$' "$HS_SUITE_DIR/burst.txt")" '^[1-3][0-9]$' "after most
 t_is "$(grep -c '^Retry-After: 1' "$HS_SUITE_DIR/burst.txt")" "$(grep -c '^429$' "$HS_SUITE_DIR/burst.txt")" \
 	"each 429 says when to try again"
 
+# --- one budget for the endpoints and the router operations --------------------------------------
+# The router operations take the router's pool from the same registry: once
+# the bucket is full again (20 tokens, 12 s at 100 a minute), 4
+# test-connections (four tokens each: the login and three commands) spend
+# most of it, and of 20 interface listings right after them some are
+# refused, where on a budget of their own all 20 would pass.
+sleep 14
+shared() {
+	local i pids=()
+	for i in 1 2 3 4; do
+		curl -s -o "$HS_SUITE_DIR/test$i.json" -w 'test %{http_code}\n' --max-time 30 -X POST \
+			-H "Authorization: Bearer $TA" "$R/$ID/test-connection" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	pids=()
+	for i in $(seq 1 20); do
+		curl -s -o /dev/null -w 'list %{http_code}\n' --max-time 10 \
+			-H "Authorization: Bearer $TA" "$M/$ID/interfaces" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+shared >"$HS_SUITE_DIR/shared.txt"
+t_is "$(grep -c '^test 200$' "$HS_SUITE_DIR/shared.txt")" 4 "4 test-connections at once pass on a full budget"
+t_is "$(grep -cE '^list (200|429)$' "$HS_SUITE_DIR/shared.txt")" 20 "20 listings right after: each 200 or 429"
+t_like "$(grep -c '^list 429$' "$HS_SUITE_DIR/shared.txt")" '^[1-9][0-9]*$' \
+	"some are 429: the tests spent the budget the endpoints draw on"
+
 # --- no secrets, stop ---------------------------------------------------------------------------------
 t_fail "no router or user password, nor APP_KEY, in hotspotd's log" \
 	grep -qF -e "$ROS_PW" -e "$UPW" -e "$APP_KEY" "$HS_SUITE_DIR/serve.log"

@@ -1,6 +1,6 @@
 /*
- * The registry of router pools and their statistics cache: see
- * api/router_conn.h.
+ * Router targets, the registry of router pools and their statistics
+ * cache: see api/router_conn.h.
  *
  * One lock guards the list of entries and their counts; it is never held
  * while talking to a router (the pools have locks of their own).  An entry
@@ -47,19 +47,34 @@ static int column(const PGresult *res, int row, int col, char *dst, size_t size)
 	return 0;
 }
 
-/* Opens the sealed password (bytea text) into t.  NULL, or the reason. */
-static const char *open_password(api_router_target *t, const hs_config *cfg, const char *text)
+const char *api_router_target_read(api_router_target *t, const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col + 4) || PQgetisnull(res, row, col + 5))
+		return "the router has no API credentials";
+	if (column(res, row, col, t->address, sizeof t->address) < 0 ||
+	    column(res, row, col + 4, t->username, sizeof t->username) < 0)
+		return "the router's address or API user name is too long";
+	t->port = atoi(PQgetvalue(res, row, col + 1));
+	t->ssl = strcmp(PQgetvalue(res, row, col + 2), "t") == 0;
+	t->tls_insecure = strcmp(PQgetvalue(res, row, col + 3), "t") == 0;
+	return NULL;
+}
+
+const char *api_router_target_open(api_router_target *t, const hs_config *cfg,
+				   const char *bytea_text)
 {
 	hs_crypto_key key;
 	unsigned char *sealed;
 	size_t len;
 	const char *why = "the router's API password does not decrypt with APP_KEY";
 
+	t->password = NULL;
+	t->password_len = 0;
 	if (!cfg->app_key[0])
 		return "APP_KEY is not set: the router's API password cannot be read";
 	if (hs_crypto_key_parse(cfg->app_key, &key) != 0)
 		return "APP_KEY is not a valid key";
-	sealed = PQunescapeBytea((const unsigned char *)text, &len);
+	sealed = PQunescapeBytea((const unsigned char *)bytea_text, &len);
 	if (sealed &&
 	    hs_crypto_open(&key, t->router_id, sealed, len, &t->password, &t->password_len) == 0)
 		why = NULL;
@@ -71,17 +86,16 @@ static const char *open_password(api_router_target *t, const hs_config *cfg, con
 const char *api_router_target_fill(api_router_target *t, const hs_config *cfg, const PGresult *res,
 				   int row, int col)
 {
+	const char *why = api_router_target_read(t, res, row, col);
+
 	t->password = NULL;
 	t->password_len = 0;
-	if (PQgetisnull(res, row, col + 4) || PQgetisnull(res, row, col + 5))
-		return "the router has no API credentials";
-	if (column(res, row, col, t->address, sizeof t->address) < 0 ||
-	    column(res, row, col + 4, t->username, sizeof t->username) < 0)
-		return "the router's address or API user name is too long";
-	t->port = atoi(PQgetvalue(res, row, col + 1));
-	t->ssl = strcmp(PQgetvalue(res, row, col + 2), "t") == 0;
-	t->tls_insecure = strcmp(PQgetvalue(res, row, col + 3), "t") == 0;
-	return open_password(t, cfg, PQgetvalue(res, row, col + 5));
+	return why ? why : api_router_target_open(t, cfg, PQgetvalue(res, row, col + 5));
+}
+
+int api_router_reason_status(const char *why)
+{
+	return strncmp(why, "APP_KEY", 7) == 0 ? 503 : 409;
 }
 
 void api_router_target_clear(api_router_target *t)
@@ -89,6 +103,26 @@ void api_router_target_clear(api_router_target *t)
 	hs_crypto_free(t->password, t->password_len);
 	t->password = NULL;
 	t->password_len = 0;
+	explicit_bzero(t->radius_secret, sizeof t->radius_secret);
+}
+
+PGresult *api_router_target_query(PGconn *conn, const char *router_id)
+{
+	return PQexecParams(conn,
+			    "SELECT " API_ROUTER_TARGET_COLS " FROM hs_router_api_target($1::uuid)",
+			    1, NULL, &router_id, NULL, NULL, 0);
+}
+
+bool api_router_addr_allowed(const hs_config *cfg, const char *addr)
+{
+	hs_cidr list[HS_CIDRS_MAX];
+	char why[160];
+	size_t n;
+
+	/* The configuration was checked at start-up; a failure here allows nothing. */
+	if (hs_cidrs_parse(cfg->router_allowed_networks, list, HS_CIDRS_MAX, &n, why, sizeof why))
+		return false;
+	return hs_cidrs_contain(list, n, addr);
 }
 
 /* ---- the registry --------------------------------------------------------------- */
@@ -132,7 +166,8 @@ static ros_pool *pool_make(const hs_config *cfg, const api_router_target *t)
 	pc.conn.tls = !t->ssl ? ROS_TLS_OFF : t->tls_insecure ? ROS_TLS_ANON : ROS_TLS_VERIFY;
 	/* One retry, soon: enough to replace a connection the router closed
 	 * while it sat idle.  Callers space their own attempts beyond that
-	 * (the job queue's backoff, the monitor's next poll). */
+	 * (the job queue's backoff, the monitor's next poll, a person's
+	 * next request). */
 	pc.retries = 1;
 	pc.backoff_ms = 100;
 	pc.rate_wait_ms = cfg->router_api_timeout * 1000;
@@ -192,12 +227,46 @@ static api_router *insert_locked(api_router *fresh, api_router **unused)
 	return fresh;
 }
 
+/* A new entry with its pool for t, held by nobody yet; NULL when out of memory. */
+static api_router *entry_new(const hs_config *cfg, const api_router_target *t)
+{
+	api_router *r = calloc(1, sizeof *r);
+
+	if (r)
+		r->pool = pool_make(cfg, t);
+	if (!r || !r->pool) {
+		free(r);
+		return NULL;
+	}
+	snprintf(r->router_id, sizeof r->router_id, "%s", t->router_id);
+	return r;
+}
+
+/*
+ * An entry for a router that is not saved: never listed, so nobody else
+ * finds it; retired from the start, so the put that ends its one hold
+ * frees it.
+ */
+static api_router *private_entry(const hs_config *cfg, const api_router_target *t)
+{
+	api_router *r = entry_new(cfg, t);
+
+	if (r) {
+		r->retired = true;
+		r->refs = 1;
+		r->last_used = time(NULL);
+	}
+	return r;
+}
+
 api_router *api_router_get(const hs_config *cfg, const api_router_target *t)
 {
 	char digest[65];
 	api_router *r, *fresh = NULL, *dead, *unused = NULL;
 	time_t now = time(NULL);
 
+	if (!t->router_id[0])
+		return private_entry(cfg, t);
 	if (target_digest(t, digest) != 0)
 		return NULL;
 	pthread_mutex_lock(&reg_lock);
@@ -207,15 +276,11 @@ api_router *api_router_get(const hs_config *cfg, const api_router_target *t)
 		goto hold;
 	pthread_mutex_unlock(&reg_lock);
 	/* Made without the lock: creating a pool opens nothing, but needs memory. */
-	fresh = calloc(1, sizeof *fresh);
-	if (fresh)
-		fresh->pool = pool_make(cfg, t);
-	if (!fresh || !fresh->pool) {
-		free(fresh);
+	fresh = entry_new(cfg, t);
+	if (!fresh) {
 		r = NULL;
 		goto out;
 	}
-	snprintf(fresh->router_id, sizeof fresh->router_id, "%s", t->router_id);
 	memcpy(fresh->digest, digest, sizeof digest);
 	pthread_mutex_lock(&reg_lock);
 	r = insert_locked(fresh, &unused);
