@@ -132,11 +132,17 @@ pg_ticks() {
 
 # run DB SCRIPT: PostgreSQL CPU in µs per request (16 per call) over one round.
 run() {
-	local db=$1 script=$2 t0 t1 out calls hz
+	local db=$1 script=$2 t0 t1 n0 out calls hz
 	hz=$(getconf CLK_TCK)
+	n0=$(pgrep -c -P "$(head -1 "$DIR/pg/data/postmaster.pid")")
 	t0=$(pg_ticks)
 	out=$(PGPASSWORD=$HS_PW_RADIUS pgbench -n -M prepared -h 127.0.0.1 -p "$PORT" -U hs_radius \
 		-c 2 -j 2 -T "$SECONDS_PER" -f "$DIR/$script" "$db" 2>&1)
+	# The clients' backends count once the postmaster has reaped them.
+	for _ in $(seq 1 50); do
+		[ "$(pgrep -c -P "$(head -1 "$DIR/pg/data/postmaster.pid")")" -le "$n0" ] && break
+		sleep 0.1
+	done
 	t1=$(pg_ticks)
 	[ -z "${HS_SCALE_DEBUG:-}" ] || echo "$out" >&2
 	calls=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' <<<"$out")
