@@ -151,8 +151,8 @@ SELECT p.tenant_id, 'B' || lpad(g::text, 9, '0'), lpad((g % 1000000)::text, 6, '
   FROM profiles p, generate_series(1, :n) g;
 SQL
 fi
-# Batch generation: the first POST /api/v1/vouchers/{batch,generate,bulk} route.
-BATCH=$(awk '$1 == "POST" && $2 ~ /^\/api\/v1\/vouchers\/(batch|generate|bulk)$/ {print $2; exit}' \
+# Batch generation: the first POST /api/v1/vouchers/{batch-generate,batch,generate,bulk} route.
+BATCH=$(awk '$1 == "POST" && $2 ~ /^\/api\/v1\/vouchers\/(batch-generate|batch|generate|bulk)$/ {print $2; exit}' \
 	"$WORK/routes.txt")
 if [ -n "$BATCH" ] && [ "$VOUCHER_LIST" = 0 ]; then
 	own >/dev/null <<'SQL'
@@ -221,25 +221,38 @@ fi
 
 # Batch generation: the OpenAPI document's example body for the route, with
 # our profile's id, sent BATCH_RUNS times one after the other.
-BATCH_RUNS=10
+BATCH_RUNS=5
+BATCH_SIZE=10000
 BATCH_LINE=
 if [ -n "$BATCH" ]; then
 	profile=$(own -c "SELECT id FROM profiles ORDER BY created_at LIMIT 1")
+	# The document's example, for BATCH_SIZE vouchers of our profile, no SMS.
 	body=$(curl -s "$BASE/api/v1/openapi.json" | jq -c --arg p "$BATCH" --arg pid "$profile" \
+		--argjson q "$BATCH_SIZE" \
 		'.paths[$p].post.requestBody.content["application/json"]
 		 | (.example // .schema.example // empty)
-		 | if has("profile_id") then .profile_id = $pid else . end')
+		 | .quantity = $q | .send_sms = false
+		 | if has("profile") then .profile = $pid else .profile_id = $pid end')
 	[ -n "$body" ] || die "POST $BATCH has no request example in the OpenAPI document"
 	times=$WORK/batch-times.txt
 	: >"$times"
+	hs0=$(cpu_ticks "$HS_PID") pg0=$(cpu_ticks "$PG_PID")
 	for i in $(seq 1 $BATCH_RUNS); do
 		out=$(curl -s -o "$WORK/batch.json" -w '%{http_code} %{time_total}' -X POST -H "$AUTH" \
 			-H 'Content-Type: application/json' --data-binary "$body" "$BASE$BATCH")
 		[[ ${out%% *} =~ ^2 ]] || die "POST $BATCH answered ${out%% *}: $(head -c 300 "$WORK/batch.json")"
 		echo "${out#* }" >>"$times"
 	done
-	BATCH_LINE=$(sort -n "$times" | awk -v b="$body" -v r="$BATCH" \
-		'{t[NR] = $1; s += $1} END {printf "POST %s, body %s: %d runs, mean %.1f ms, median %.1f ms, max %.1f ms", r, b, NR, s / NR * 1000, t[int((NR + 1) / 2)] * 1000, t[NR] * 1000}')
+	hs1=$(cpu_ticks "$HS_PID") pg1=$(cpu_ticks "$PG_PID")
+	made=$(own -c "SELECT count(*) FROM vouchers WHERE batch_id IS NOT NULL")
+	[ "$made" = $((BATCH_RUNS * BATCH_SIZE)) ] || die "$made vouchers made, not $((BATCH_RUNS * BATCH_SIZE))"
+	# CPU per voucher against a GET /health request's (first line of RESULTS).
+	health_cpu=$(awk -F'\t' 'NR == 1 {print $6 + $7}' "$RESULTS")
+	BATCH_LINE=$(sort -n "$times" | awk -v r="$BATCH" -v q="$BATCH_SIZE" -v t=$((hs1 - hs0 + pg1 - pg0)) \
+		-v k="$TCK" -v h="$health_cpu" \
+		'{t_[NR] = $1; s += $1} END {
+			cpu = t / k * 1e6 / (NR * q)
+			printf "POST %s, %d vouchers a request: %d runs, mean %.0f ms, median %.0f ms, max %.0f ms; %.0f vouchers/s; hotspotd + PostgreSQL CPU %.1f µs per voucher = %.2f× a GET /health request\n", r, q, NR, s / NR * 1000, t_[int((NR + 1) / 2)] * 1000, t_[NR] * 1000, NR * q / s, cpu, (h ? cpu / h : 0)}')
 	log "batch: $BATCH_LINE"
 fi
 
@@ -263,7 +276,7 @@ mkdir -p "$(dirname "$REPORT")"
 		echo "GET /api/v1/vouchers: not measurable yet (this hotspotd has no such route)."
 	fi
 	if [ -z "$BATCH" ]; then
-		echo "Voucher batch generation: not measurable yet (this hotspotd has no POST /api/v1/vouchers/batch)."
+		echo "Voucher batch generation: not measurable yet (this hotspotd has no POST /api/v1/vouchers/batch-generate)."
 	else
 		echo "Voucher batch generation: $BATCH_LINE"
 	fi
