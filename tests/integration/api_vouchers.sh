@@ -13,6 +13,8 @@ DB=hs_api_vouchers
 hs_new_db $DB || { echo "Bail out! cannot create the database"; exit 1; }
 hs_db_env $DB
 export WORKER_THREADS=1 COA_TIMEOUT=1 COA_RETRIES=0
+# Router R1 is this machine, outside the default ROUTER_ALLOWED_NETWORKS.
+export ROUTER_ALLOWED_NETWORKS=127.0.0.0/8,10.0.0.0/8
 
 api_two_tenants $DB || { echo "Bail out! cannot insert the tokens"; exit 1; }
 
