@@ -4,7 +4,7 @@
 # build of the same sources.  Included from api/api.mk, whose pattern rules
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
-API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c \
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/sms.c \
                  $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
 API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
@@ -22,7 +22,9 @@ $(API_COA_OBJS): $(FR_STAMP)
 # api/job_kick.c (router.kick, the disconnect fallback) talks to routers
 # through librouteros (routeros/routeros.mk) and opens their sealed API
 # passwords with common/crypto.c: OpenSSL for both.
-API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS)
+# api/sms.c (the sms.send kind's gateways) speaks HTTP through libcurl.
+API_SMS_LDLIBS := -lcurl
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS) $(API_SMS_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o
