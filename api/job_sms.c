@@ -213,8 +213,8 @@ api_job_result api__job_sms(api_job_ctx *ctx, const api_job *job)
 		hs_log(HS_LOG_INFO, "sms.send: message %s to %s sent by %s (ref %s)", id, masked,
 		       sms_driver_name(ctx->cfg), sr.provider_ref[0] ? sr.provider_ref : "none");
 	else
-		hs_log(HS_LOG_WARN, "sms.send: message %s to %s not sent (attempt %d of %d): %s", id,
-		       masked, job->attempts, job->max_attempts, sr.error);
+		hs_log(HS_LOG_WARN, "sms.send: message %s to %s not sent (attempt %d of %d): %s",
+		       id, masked, job->attempts, job->max_attempts, sr.error);
 	r = record(ctx, job, id, &sr);
 out:
 	PQclear(res);

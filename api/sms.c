@@ -86,7 +86,8 @@ int sms_render(const char *tmpl, const sms_var *vars, size_t nvars, int sections
 		return -1;
 	while (*p && ok) {
 		const char *close = *p == '{' ? strchr(p + 1, '}') : NULL;
-		const char *val = close ? var_find(vars, nvars, p + 1, (size_t)(close - p - 1)) : NULL;
+		const char *val =
+			close ? var_find(vars, nvars, p + 1, (size_t)(close - p - 1)) : NULL;
 
 		if (sections && *p == '[' && !in_sec) {
 			in_sec = true;
@@ -367,7 +368,8 @@ static void at_recipient(const json_t *data, sms_result *out)
 	if (!r) {
 		what = json_string_value(json_object_get(data, "Message"));
 		out->outcome = SMS_PERMANENT;
-		snprintf(out->error, sizeof out->error, "africastalking: no recipient accepted: %.200s",
+		snprintf(out->error, sizeof out->error,
+			 "africastalking: no recipient accepted: %.200s",
 			 what ? what : "no answer data");
 		return;
 	}
@@ -377,7 +379,8 @@ static void at_recipient(const json_t *data, sms_result *out)
 		return;
 	}
 	out->outcome = code >= 500 ? SMS_TEMPORARY : SMS_PERMANENT;
-	snprintf(out->error, sizeof out->error, "africastalking: %.100s (statusCode %" JSON_INTEGER_FORMAT ")",
+	snprintf(out->error, sizeof out->error,
+		 "africastalking: %.100s (statusCode %" JSON_INTEGER_FORMAT ")",
 		 what ? what : "refused", code);
 }
 
@@ -418,7 +421,8 @@ static void send_africastalking(const hs_config *cfg, const char *to, const char
 		     (int)sizeof url &&
 	     snprintf(key, sizeof key, "apiKey: %s", cfg->africastalking_api_key) < (int)sizeof key;
 	ok = ok && form_add(form, sizeof form, "username", cfg->africastalking_username) &&
-	     form_add(form, sizeof form, "to", to) && form_add(form, sizeof form, "message", body) &&
+	     form_add(form, sizeof form, "to", to) &&
+	     form_add(form, sizeof form, "message", body) &&
 	     (!*cfg->sms_from || form_add(form, sizeof form, "from", cfg->sms_from));
 	h = ok ? curl_slist_append(NULL, key) : NULL;
 	t = h ? curl_slist_append(h, "Accept: application/json") : NULL;
@@ -427,7 +431,8 @@ static void send_africastalking(const hs_config *cfg, const char *to, const char
 		snprintf(out->error, sizeof out->error, "africastalking: request too large");
 		goto out;
 	}
-	status = http_send(cfg, &(http_req){.method = "POST", .url = url, .body = form, .headers = h},
+	status = http_send(cfg,
+			   &(http_req){.method = "POST", .url = url, .body = form, .headers = h},
 			   &ans, out);
 	if (status)
 		at_answer(status, ans.data, out);
@@ -512,7 +517,7 @@ static void http_answer(const hs_config *cfg, long status, const char *text, sms
 static void send_http(const hs_config *cfg, const char *to, const char *body, sms_result *out)
 {
 	const char *ct = cfg->sms_http_content_type;
-	enc_kind k = strstr(ct, "json")		       ? ENC_JSON
+	enc_kind k = strstr(ct, "json")                    ? ENC_JSON
 		     : strstr(ct, "x-www-form-urlencoded") ? ENC_FORM
 							   : ENC_RAW;
 	const char *method = hs_cfg_sms_http_method_names[cfg->sms_http_method];

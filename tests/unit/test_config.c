@@ -510,7 +510,8 @@ static void test_defaults(void **state)
 				   "SMS_HTTP_URL=\n"
 				   "SMS_HTTP_METHOD=POST\n"
 				   "SMS_HTTP_CONTENT_TYPE=application/json\n"
-				   "SMS_HTTP_BODY={\"to\":\"{to}\",\"from\":\"{from}\",\"message\":\"{message}\"}\n"
+				   "SMS_HTTP_BODY={\"to\":\"{to}\",\"from\":\"{from}\","
+				   "\"message\":\"{message}\"}\n"
 				   "SMS_HTTP_AUTH_HEADER=(unset)\n"
 				   "SMS_HTTP_ID_FIELD=\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
