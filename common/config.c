@@ -130,8 +130,8 @@ static const cfg_key cfg_keys[] = {
 	STR("SMS_FROM", sms_from, "", 0),
 	INT("SMS_TIMEOUT", sms_timeout, "15", 1, 120),
 	STR("SMS_VOUCHER_TEMPLATE", sms_voucher_template,
-	    "{tenant} WiFi. Code: {code}[ Password: {password}]. [{profile}: ]{terms}"
-	    "[, until {expires}]",
+	    "{tenant} WiFi voucher. Code: {code}[ Password: {password}]. {terms}"
+	    "[, until {expires}][ ({profile})]",
 	    0),
 	STR("TWILIO_SID", twilio_sid, "", 0),
 	STR("TWILIO_TOKEN", twilio_token, "", CFG_SECRET),
