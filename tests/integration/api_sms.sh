@@ -258,6 +258,9 @@ export TWILIO_SID=
 phase serve-nosid
 M1=$(msg "$TIDA" +256700123456 "twilio no sid")
 t_ok "no sid: the attempt is recorded" hs_wait_sql $DB "SELECT error LIKE 'SMS_DRIVER=twilio needs TWILIO_SID%' FROM sms_messages WHERE id = '$M1'" 10
+t_ok "no sid: the last of 5 attempts makes it failed" until_status "$M1" failed
+t_is "$(row "$M1" attempts)|$(owner "SELECT status || '|' || attempts FROM jobs WHERE payload->>'sms_message_id' = '$M1'")" \
+	"5|dead|5" "  after 5 attempts, its job dead"
 t_is "$(seen "twilio no sid")" 0 "no sid: nothing reached the gateway"
 hs_kill "$SERVE"
 
