@@ -12,7 +12,8 @@ API_CFLAGS := $(HSCOMMON_CFLAGS)
 API_SAN_LIB := $(BUILD)/san/libhsapi.a
 API_SAN_LIB_OBJS := $(filter-out $(BUILD)/san/api/main.o,$(API_SAN_OBJS)) \
                     $(API_JOBS_SAN_OBJS)
-API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread -lqrencode $(API_COA_LDLIBS)
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread -lqrencode $(API_COA_LDLIBS) \
+              $(API_SMS_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
@@ -38,12 +39,16 @@ API_INTEGRATION += tests/integration/disconnect_fallback.sh
 CRYPTO_UNIT_BIN := $(BUILD)/tests/unit/test_crypto
 API_TEST_BINS += $(CRYPTO_UNIT_BIN)
 
+# api/sms.c's renderer, masking and configuration checks (no network).
+SMS_UNIT_BIN := $(BUILD)/tests/unit/test_sms
+API_TEST_BINS += $(SMS_UNIT_BIN)
+
 ALL_TARGETS += $(HOTSPOTD) $(API_TEST_BINS) $(NAS_COA)
 TEST_SUITES += $(API_TEST_BINS) $(API_INTEGRATION)
 LINT_SOURCES += $(API_SRCS) $(wildcard api/*.h) \
                 tests/unit/test_http.c tests/unit/test_migrate.c tests/unit/test_coa.c \
                 tests/unit/test_api_auth.c \
-                tests/sim/nas_coa.c tests/unit/test_crypto.c
+                tests/sim/nas_coa.c tests/unit/test_crypto.c tests/unit/test_sms.c
 
 $(BUILD)/obj/api/%.o: api/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -89,6 +94,10 @@ $(CRYPTO_UNIT_BIN): $(BUILD)/san/tests/unit/test_crypto.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lcrypto
 
+$(SMS_UNIT_BIN): $(BUILD)/san/tests/unit/test_sms.o $(BUILD)/san/api/sms.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson $(API_SMS_LDLIBS) -lpq -lpthread
+
 $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/api/coa.o
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_COA_LDLIBS) -lpthread
@@ -96,6 +105,6 @@ $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/ap
 -include $(API_OBJS:.o=.d) $(API_SAN_OBJS:.o=.d) $(NAS_COA_OBJ:.o=.d) \
          $(BUILD)/san/tests/unit/test_http.d $(BUILD)/san/tests/unit/test_migrate.d \
          $(BUILD)/san/tests/unit/test_coa.d $(BUILD)/san/tests/unit/test_crypto.d \
-         $(BUILD)/san/tests/unit/test_api_auth.d
+         $(BUILD)/san/tests/unit/test_api_auth.d $(BUILD)/san/tests/unit/test_sms.d
 
 include api/openapi.mk

@@ -5,6 +5,7 @@
  */
 #include "api/jobs_int.h"
 #include "api/router_ops.h"
+#include "api/sms.h"
 
 static int prune_period(const hs_config *cfg)
 {
@@ -38,6 +39,10 @@ const api_job_kind api__jobs_builtin[] = {
 	 .handler = api__job_backup,
 	 .max_attempts = 3,
 	 .period_s = api__job_backup_period},
+	/* One SMS ({sms_message_id, voucher_id}); the row's max_attempts (5
+	 * from the API) decides, and the last attempt marks the message
+	 * failed. */
+	{.kind = "sms.send", .handler = api__job_sms},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

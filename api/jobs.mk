@@ -5,7 +5,7 @@
 # runtime, link the sanitizer build of the same sources.  Included from api/api.mk, whose pattern rules
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
-API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/router_conn.c \
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/router_conn.c api/sms.c \
                  $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
 API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
@@ -23,7 +23,9 @@ $(API_COA_OBJS): $(FR_STAMP)
 # The router jobs (router.kick, router.backup) talk to routers through
 # librouteros (routeros/routeros.mk) and api/router_conn.c opens their
 # sealed API passwords with common/crypto.c: OpenSSL for both.
-API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS)
+# api/sms.c (the sms.send kind's gateways) speaks HTTP through libcurl.
+API_SMS_LDLIBS := -lcurl
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS) $(API_SMS_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o

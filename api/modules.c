@@ -8,19 +8,25 @@
 #include "api/module.h"
 
 const api_module *const api_modules[] = {
-	&api_mod_health,         &api_mod_routers,
-	&api_mod_login,                              /* /api/v1/auth */
-	&api_mod_audit,                              /* /api/v1/audit-logs */
-	&api_mod_accounts,                           /* tenant, admin, token and health commands */
-	&api_mod_openapi,        &api_mod_customers, /* customers and their history */
-	&api_mod_dashboard,                          /* dashboard statistics */
-	&api_mod_events,                             /* the live event stream */
-	&api_mod_profiles,       &api_mod_vouchers,
-	&api_mod_voucher_batch,  &api_mod_voucher_print,
+	&api_mod_health,
+	&api_mod_routers,
+	&api_mod_login,    /* /api/v1/auth */
+	&api_mod_audit,    /* /api/v1/audit-logs */
+	&api_mod_accounts, /* tenant, admin, token and health commands */
+	&api_mod_openapi,
+	&api_mod_customers, /* customers and their history */
+	&api_mod_dashboard, /* dashboard statistics */
+	&api_mod_events,    /* the live event stream */
+	&api_mod_profiles,
+	&api_mod_vouchers,
+	&api_mod_voucher_batch,
+	&api_mod_voucher_print,
 	&api_mod_router_ops,     /* test-connection, RADIUS set-up, profile sync */
 	&api_mod_router_backups, /* backups, restores, the daily schedule */
 	&api_mod_router_import,  /* routers from a CSV file */
-	&api_mod_mikrotik,       NULL,
+	&api_mod_sms,            /* SMS messages and their retry */
+	&api_mod_mikrotik,
+	NULL,
 };
 
 static api_route *routes_all;

@@ -46,6 +46,10 @@ typedef struct {
 const char *const hs_cfg_sslmode_names[] = {"disable",   "allow",       "prefer", "require",
 					    "verify-ca", "verify-full", NULL};
 
+const char *const hs_cfg_sms_driver_names[] = {"log", "twilio", "africastalking", "http", NULL};
+
+const char *const hs_cfg_sms_http_method_names[] = {"POST", "PUT", "GET", NULL};
+
 static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
 
 #define F(field) offsetof(hs_config, field)
@@ -122,6 +126,28 @@ static const cfg_key cfg_keys[] = {
 	STR("MIGRATIONS_DIR", migrations_dir, "sql/migrations", 0),
 	{"HOTSPOT_LOGIN_URL", CFG_URL, F(hotspot_login_url), "http://login.wifi/login", 0, 0, NULL,
 	 0},
+	{"SMS_DRIVER", CFG_ENUM, F(sms_driver), "log", 0, 0, hs_cfg_sms_driver_names, 0},
+	STR("SMS_FROM", sms_from, "", 0),
+	INT("SMS_TIMEOUT", sms_timeout, "15", 1, 120),
+	STR("SMS_VOUCHER_TEMPLATE", sms_voucher_template,
+	    "{tenant} WiFi voucher. Code: {code}[ Password: {password}]. {terms}"
+	    "[, until {expires}][ ({profile})]",
+	    0),
+	STR("TWILIO_SID", twilio_sid, "", 0),
+	STR("TWILIO_TOKEN", twilio_token, "", CFG_SECRET),
+	{"TWILIO_BASE_URL", CFG_URL, F(twilio_base_url), "https://api.twilio.com", 0, 0, NULL, 0},
+	STR("AFRICASTALKING_USERNAME", africastalking_username, "", 0),
+	STR("AFRICASTALKING_API_KEY", africastalking_api_key, "", CFG_SECRET),
+	{"AFRICASTALKING_BASE_URL", CFG_URL, F(africastalking_base_url),
+	 "https://api.africastalking.com", 0, 0, NULL, 0},
+	STR("SMS_HTTP_URL", sms_http_url, "", 0),
+	{"SMS_HTTP_METHOD", CFG_ENUM, F(sms_http_method), "POST", 0, 0,
+	 hs_cfg_sms_http_method_names, 0},
+	STR("SMS_HTTP_CONTENT_TYPE", sms_http_content_type, "application/json", 0),
+	STR("SMS_HTTP_BODY", sms_http_body,
+	    "{\"to\":\"{to}\",\"from\":\"{from}\",\"message\":\"{message}\"}", 0),
+	STR("SMS_HTTP_AUTH_HEADER", sms_http_auth_header, "", CFG_SECRET),
+	STR("SMS_HTTP_ID_FIELD", sms_http_id_field, "", 0),
 };
 
 #undef F

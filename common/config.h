@@ -25,6 +25,25 @@ typedef enum {
 /* libpq's spelling of each hs_sslmode. */
 extern const char *const hs_cfg_sslmode_names[];
 
+/* Values of SMS_DRIVER, in the order of hs_cfg_sms_driver_names. */
+typedef enum {
+	HS_SMS_LOG = 0,
+	HS_SMS_TWILIO,
+	HS_SMS_AFRICASTALKING,
+	HS_SMS_HTTP,
+} hs_sms_driver;
+
+extern const char *const hs_cfg_sms_driver_names[];
+
+/* Values of SMS_HTTP_METHOD, in the order of hs_cfg_sms_http_method_names. */
+typedef enum {
+	HS_SMS_HTTP_POST = 0,
+	HS_SMS_HTTP_PUT,
+	HS_SMS_HTTP_GET,
+} hs_sms_http_method;
+
+extern const char *const hs_cfg_sms_http_method_names[];
+
 /*
  * The loaded configuration.  Read-only for the rest of the program: it is
  * filled by hs_cfg_load and released by hs_cfg_free.  Strings are never
@@ -108,6 +127,24 @@ typedef struct hs_config {
 
 	/* Printed vouchers: the hotspot's login page their QR codes open */
 	char *hotspot_login_url;
+
+	/* SMS delivery (docs/sms.md) */
+	int sms_driver;             /* an hs_sms_driver */
+	char *sms_from;             /* sender number or id, "" = the gateway's default */
+	int sms_timeout;            /* seconds per gateway request */
+	char *sms_voucher_template; /* text of a voucher SMS, with {placeholders} */
+	char *twilio_sid;
+	char *twilio_token;
+	char *twilio_base_url;
+	char *africastalking_username;
+	char *africastalking_api_key;
+	char *africastalking_base_url;
+	char *sms_http_url;
+	int sms_http_method; /* an hs_sms_http_method */
+	char *sms_http_content_type;
+	char *sms_http_body;
+	char *sms_http_auth_header; /* a whole "Name: value" header line, or "" */
+	char *sms_http_id_field;    /* JSON member (dotted path) of the gateway's id, or "" */
 } hs_config;
 
 /* One network of a list of CIDRs. */

@@ -495,7 +495,26 @@ static void test_defaults(void **state)
 				   "ROUTER_IMPORT_MAX_ROWS=500\n"
 				   "ROUTER_BACKUP_CHECK_INTERVAL=300\n"
 				   "MIGRATIONS_DIR=sql/migrations\n"
-				   "HOTSPOT_LOGIN_URL=http://login.wifi/login\n";
+				   "HOTSPOT_LOGIN_URL=http://login.wifi/login\n"
+				   "SMS_DRIVER=log\n"
+				   "SMS_FROM=\n"
+				   "SMS_TIMEOUT=15\n"
+				   "SMS_VOUCHER_TEMPLATE={tenant} WiFi voucher. Code: {code}[ "
+				   "Password: {password}]. {terms}[, until {expires}][ "
+				   "({profile})]\n"
+				   "TWILIO_SID=\n"
+				   "TWILIO_TOKEN=(unset)\n"
+				   "TWILIO_BASE_URL=https://api.twilio.com\n"
+				   "AFRICASTALKING_USERNAME=\n"
+				   "AFRICASTALKING_API_KEY=(unset)\n"
+				   "AFRICASTALKING_BASE_URL=https://api.africastalking.com\n"
+				   "SMS_HTTP_URL=\n"
+				   "SMS_HTTP_METHOD=POST\n"
+				   "SMS_HTTP_CONTENT_TYPE=application/json\n"
+				   "SMS_HTTP_BODY={\"to\":\"{to}\",\"from\":\"{from}\","
+				   "\"message\":\"{message}\"}\n"
+				   "SMS_HTTP_AUTH_HEADER=(unset)\n"
+				   "SMS_HTTP_ID_FIELD=\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
 	char err[256];
 	hs_config cfg;
