@@ -55,6 +55,7 @@ static const struct {
 	{"mikrotik.write", R_OWNER | R_ADMIN},
 	{"payments.read", R_OWNER | R_ADMIN | R_OPERATOR | R_VIEWER},
 	{"payments.write", R_OWNER | R_ADMIN | R_OPERATOR},
+	{"sms.read", R_OWNER | R_ADMIN | R_OPERATOR | R_VIEWER},
 	{"sms.write", R_OWNER | R_ADMIN | R_OPERATOR},
 };
 

@@ -192,7 +192,7 @@ out:
 }
 
 static const api_route routes[] = {
-	{"GET", "/api/v1/sms-messages", sms_list, "sms.write"},
+	{"GET", "/api/v1/sms-messages", sms_list, "sms.read"},
 	{"POST", "/api/v1/sms-messages/:id/retry", sms_retry, "sms.write"},
 };
 

@@ -181,7 +181,12 @@ t_is "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/sms-messages")" 401
 RO=$(api_tok)
 owner "INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities)
 	SELECT tenant_id, id, 'ro', '$(api_sha "$RO")', ARRAY['vouchers.read'] FROM admins WHERE tenant_id = '$TIDA'" >/dev/null
-t_is "$(as "$RO" GET "$base/api/v1/sms-messages")" 403 "list: a token without sms.write is 403"
+t_is "$(as "$RO" GET "$base/api/v1/sms-messages")" 403 "list: a token without sms.read is 403"
+RD=$(api_tok)
+owner "INSERT INTO api_tokens (tenant_id, admin_id, name, token_hash, abilities)
+	SELECT tenant_id, id, 'rd', '$(api_sha "$RD")', ARRAY['sms.read'] FROM admins WHERE tenant_id = '$TIDA'" >/dev/null
+t_is "$(as "$RD" GET "$base/api/v1/sms-messages")" 200 "list: sms.read is enough"
+t_is "$(as "$RD" POST "$base/api/v1/sms-messages/$T2/retry")" 403 "retry: sms.read is not"
 t_is "$(as "$RO" POST "$base/api/v1/sms-messages/$T2/retry")" 403 "retry: a token without sms.write is 403"
 
 t_is "$(grep -c -e "$TW_TOKEN" -e '700123456' -e '700111222' -e '700999888' "$HS_SUITE_DIR/serve-twilio.log")" 0 \

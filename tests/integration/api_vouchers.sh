@@ -240,11 +240,12 @@ t_is "$(owner "SELECT coalesce(customer_id::text, '-') || '|' || coalesce(router
 t_is "$(as "$TA" POST "$V/${Y[0]}/resend-sms")" 202 "resend to the customer's phone (202)"
 SMS=$(j .data.sms.id)
 t_is "$(j '[.data.sms.to_phone, .data.sms.status, .message] | @tsv')" "$(printf '+256700000001\tqueued\tSMS queued')" "queued to Alice"
-t_is "$(owner "SELECT to_phone || '|' || status || '|' || driver || '|' || (voucher_id = '$(vid "${Y[0]}")') || '|' || (customer_id = '$CA1') FROM sms_messages WHERE id = '$SMS'")" \
-	"+256700000001|queued|default|true|true" "an sms_messages row"
+# The SMS worker may already be sending it (docs/sms.md): any state on the way counts.
+t_is "$(owner "SELECT to_phone || '|' || (status IN ('queued', 'sending', 'sent')) || '|' || driver || '|' || (voucher_id = '$(vid "${Y[0]}")') || '|' || (customer_id = '$CA1') FROM sms_messages WHERE id = '$SMS'")" \
+	"+256700000001|true|default|true|true" "an sms_messages row"
 t_like "$(owner "SELECT body FROM sms_messages WHERE id = '$SMS'")" "Code: ${Y[0]} Password: [2-9]{6}\. Unlimited data, 7 days" "  whose text has the code, password and terms"
-t_is "$(owner "SELECT count(*) FROM jobs WHERE kind = 'sms.send' AND status = 'queued' AND tenant_id = '$TIDA' AND payload->>'sms_message_id' = '$SMS'")" 1 \
-	"an sms.send job waits for the SMS worker"
+t_is "$(owner "SELECT count(*) FROM jobs WHERE kind = 'sms.send' AND tenant_id = '$TIDA' AND payload->>'sms_message_id' = '$SMS'")" 1 \
+	"an sms.send job for the SMS worker"
 t_is "$(as "$TA" POST "$V/${Y[1]}/resend-sms" -d '{"phone":"+256777123456"}')" 202 "resend to another phone"
 t_is "$(owner "SELECT to_phone FROM sms_messages WHERE id = '$(j .data.sms.id)'")" "+256777123456" "  recorded with that phone"
 t_is "$(as "$TA" POST "$V/${X[3]}/resend-sms")" 422 "no customer and no phone is 422"
