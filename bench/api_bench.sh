@@ -108,8 +108,10 @@ export DB_USERNAME=hs_api DB_PASSWORD=$HS_PW_API
 export DB_WORKER_USERNAME=hs_worker DB_WORKER_PASSWORD=$HS_PW_WORKER
 export DB_OWNER_USERNAME=hs_owner DB_OWNER_PASSWORD=$HS_PW_OWNER
 export MIGRATIONS_DIR=$ROOT/sql/migrations
-export API_LISTEN=127.0.0.1 API_PORT DB_POOL_SIZE=8 WORKER_THREADS=1 LOG_REQUESTS=false
+export API_LISTEN=127.0.0.1 API_PORT DB_POOL_SIZE=16 WORKER_THREADS=1 LOG_REQUESTS=false
 export LOG_LEVEL=warn APP_KEY=$("$HOTSPOTD" gen-key)
+# The load is one token: its rate limit (API_RATE_LIMIT) would answer 429 after 600.
+export API_RATE_LIMIT=0 ROUTER_MONITOR_INTERVAL=0
 "$HOTSPOTD" migrate >"$WORK/migrate.log" 2>&1 || { cat "$WORK/migrate.log"; die "migrate failed"; }
 own() { PGPASSWORD=$HS_PW_OWNER psql -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U hs_owner -d "$DB" "$@"; }
 
