@@ -20,6 +20,7 @@ const api_module *const api_modules[] = {
 	&api_mod_router_ops,     /* test-connection, RADIUS set-up, profile sync */
 	&api_mod_router_backups, /* backups, restores, the daily schedule */
 	&api_mod_router_import,  /* routers from a CSV file */
+	&api_mod_rekey,          /* router rekey: passwords under the current key */
 	&api_mod_mikrotik,       NULL,
 };
 
