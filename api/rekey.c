@@ -45,7 +45,7 @@ static bool rekey_exec(PGconn *conn, const char *sql)
 	return ok;
 }
 
-/* One batch of routers with a password, after id after (text, "" = first). */
+/* One batch of routers with a password, after id after (in the primary key's order). */
 static PGresult *rekey_batch(PGconn *conn, const char *after)
 {
 	const char *params[1] = {after};
@@ -53,8 +53,8 @@ static PGresult *rekey_batch(PGconn *conn, const char *after)
 	/* Binary results: password_encrypted as its raw bytes. */
 	return PQexecParams(conn,
 			    "SELECT id::text, password_encrypted FROM mikrotik_devices "
-			    "WHERE password_encrypted IS NOT NULL AND id::text > $1 "
-			    "ORDER BY id::text LIMIT " REKEY_BATCH,
+			    "WHERE password_encrypted IS NOT NULL AND id > $1::uuid "
+			    "ORDER BY id LIMIT " REKEY_BATCH,
 			    1, NULL, params, NULL, NULL, 1);
 }
 
@@ -167,7 +167,7 @@ static int rekey(const hs_config *cfg, int argc, char **argv)
 {
 	hs_crypto_keyring kr;
 	rekey_counts c = {0, 0, 0, 0};
-	char err[512], after[64] = "";
+	char err[512], after[64] = "00000000-0000-0000-0000-000000000000";
 	bool dry_run = false;
 	PGconn *conn = NULL;
 	int rc = EXIT_USAGE, n;

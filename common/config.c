@@ -688,11 +688,16 @@ static int cfg_read_key_file(hs_config *cfg, const char *path, char *err, size_t
 		goto out;
 	}
 	n = read(fd, buf, sizeof buf - 1);
-	buf[n > 0 ? n : 0] = '\0';
+	if (n < 0) {
+		snprintf(err, errlen, "config: APP_KEY_FILE: cannot read %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
 	key = buf + strspn(buf, " \t");
 	end = key + strcspn(key, " \t\r\n");
-	if (n < 0 || n == (ssize_t)sizeof buf - 1 || end[strspn(end, " \t\r\n")] ||
-	    memchr(buf, '\0', (size_t)(n > 0 ? n : 0))) {
+	if (n == (ssize_t)sizeof buf - 1 || end[strspn(end, " \t\r\n")] ||
+	    memchr(buf, '\0', (size_t)n)) {
 		snprintf(err, errlen,
 			 "config: APP_KEY_FILE: %s must hold one line: the base64 text of a "
 			 "32-byte key",

@@ -87,6 +87,27 @@ print((b"\x01" + nonce + ct).hex())')
 owner "UPDATE mikrotik_devices SET password_encrypted = '\\x$V1' WHERE id = '$ID2'" >/dev/null
 t_is "$(owner "SELECT get_byte(password_encrypted, 0) FROM mikrotik_devices WHERE id = '$ID2'")" 1 \
 	"router 2 now holds a version 1 value under A"
+# 450 more routers of tenant A with passwords under A, so that rekey works in several batches.
+BULK_SQL=$(KEY=$KA PW=$ROS_PW python3 - <<'PY'
+import base64, hashlib, os, uuid
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+key = base64.b64decode(os.environ["KEY"])
+head = b"\x02" + hashlib.sha256(key).digest()[:4]
+rows = []
+for i in range(450):
+    rid, nonce = str(uuid.uuid4()), os.urandom(12)
+    ct = AESGCM(key).encrypt(nonce, os.environ["PW"].encode(), head + rid.encode())
+    rows.append("('%s', 'bulk %d', '10.77.%d.%d', '\\x%s')"
+                % (rid, i, i // 200, i % 200 + 1, (head + nonce + ct).hex()))
+print("INSERT INTO mikrotik_devices (id, name, ip_address, password_encrypted, tenant_id, "
+      "username, radius_secret) SELECT v.id::uuid, v.name, v.ip::inet, v.pw::bytea, t.id, "
+      "'admin', 'bulk-secret' FROM (VALUES %s) AS v (id, name, ip, pw), tenants t "
+      "WHERE t.slug = 'ten-a'" % ", ".join(rows))
+PY
+)
+owner "$BULK_SQL" >/dev/null
+t_is "$(owner "SELECT count(*) FROM mikrotik_devices WHERE name LIKE 'bulk %' AND encode(substring(password_encrypted FROM 2 FOR 4), 'hex') = '$(key_id "$KA")'")" \
+	450 "450 more routers with passwords under A"
 
 # --- key B current, A previous ----------------------------------------------------------------
 export APP_KEY=$KB APP_KEY_PREVIOUS=$KA
@@ -113,15 +134,15 @@ t_is "$(rekey --force 2>&1; echo "exit $?")" \
 	"hotspotd router rekey: unknown argument --force
 exit 2" "an unknown argument: exit 2"
 t_is "$(rekey --dry-run 2>&1; echo "exit $?")" \
-	"to re-seal 3, already current 1, failed 0
-exit 0" "--dry-run counts three to re-seal (two under A, one version 1), one current"
+	"to re-seal 453, already current 1, failed 0
+exit 0" "--dry-run counts 453 to re-seal (under A, one of them version 1), one current"
 t_is "$(stored "$ID1"),$(owner "SELECT get_byte(password_encrypted, 0) FROM mikrotik_devices WHERE id = '$ID2'")" \
 	"2 $(key_id "$KA"),1" "and changes nothing"
-t_is "$(rekey 2>&1; echo "exit $?")" "re-sealed 3, already current 1, failed 0
-exit 0" "rekey re-seals the three"
+t_is "$(rekey 2>&1; echo "exit $?")" "re-sealed 453, already current 1, failed 0
+exit 0" "rekey re-seals the 453, in batches"
 t_is "$(owner "SELECT string_agg(DISTINCT get_byte(password_encrypted, 0) || ' ' || encode(substring(password_encrypted FROM 2 FOR 4), 'hex'), ',') FROM mikrotik_devices WHERE password_encrypted IS NOT NULL")" \
 	"2 $(key_id "$KB")" "every stored password is now version 2 under B's key id (bytes 2-5)"
-t_is "$(rekey 2>&1; echo "exit $?")" "re-sealed 0, already current 4, failed 0
+t_is "$(rekey 2>&1; echo "exit $?")" "re-sealed 0, already current 454, failed 0
 exit 0" "a second run finds everything current"
 t_is "$(as "$TA" POST "$R/$ID2/test-connection")" 200 "the re-sealed passwords open: 200"
 hs_kill serveB
@@ -145,10 +166,10 @@ t_is "$(as "$TA" GET "$R/$ID2/statistics")" 409 "statistics: 409 as well"
 t_is "$(as "$TB" POST "$R/$ID2/test-connection")" 404 "another tenant still gets 404"
 t_is "$(rekey 2>&1; echo "exit $?")" \
 	"hotspotd router rekey: router $ID2: the router's API password is sealed under a key that is neither APP_KEY nor in APP_KEY_PREVIOUS
-re-sealed 0, already current 3, failed 1
+re-sealed 0, already current 453, failed 1
 exit 1" "rekey names the router it cannot open and exits 1"
 t_is "$(APP_KEY_PREVIOUS=$KC rekey 2>&1; echo "exit $?")" \
-	"re-sealed 1, already current 3, failed 0
+	"re-sealed 1, already current 453, failed 0
 exit 0" "with that key as previous it re-seals it"
 t_is "$(stored "$ID2")" "2 $(key_id "$KB")" "under B"
 t_is "$(as "$TA" POST "$R/$ID2/test-connection")" 200 "and it opens: 200"
@@ -178,7 +199,7 @@ t_is "$(as "$TA" POST "$R/$ID1/test-connection")" 200 "with the key from a 0600 
 t_is "$(as "$TA" PUT "$R/$ID1" -d "$(jq -nc --arg pw "$ROS_PW" '{password: $pw}')")" 200 \
 	"a password stored with the key file"
 t_is "$(stored "$ID1")" "2 $(key_id "$KB")" "is sealed under the file's key"
-t_is "$(APP_KEY_FILE=$KF rekey 2>&1)" "re-sealed 0, already current 4, failed 0" \
+t_is "$(APP_KEY_FILE=$KF rekey 2>&1)" "re-sealed 0, already current 454, failed 0" \
 	"rekey reads the key file too"
 hs_kill serveF
 
