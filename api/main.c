@@ -181,19 +181,19 @@ static void print_bytea(const unsigned char *sealed, size_t len)
 static int encrypt_router_password(const hs_config *cfg, const char *router_id)
 {
 	char password[1024];
-	hs_crypto_key key;
+	hs_crypto_keyring kr;
 	unsigned char *sealed = NULL;
 	size_t len = 0;
 	long n;
 	int rc = EXIT_USAGE;
 
-	memset(&key, 0, sizeof key);
+	memset(&kr, 0, sizeof kr);
 	if (!router_id || !hs_db_uuid_valid(router_id)) {
 		fprintf(stderr,
 			"hotspotd: encrypt-router-password needs the router's id (a UUID)\n");
 		goto out;
 	}
-	if (hs_crypto_key_parse(cfg->app_key, &key) != 0) {
+	if (hs_crypto_keyring_load(&kr, cfg) != 0) {
 		fprintf(stderr, "hotspotd: encrypt-router-password: APP_KEY is not set "
 				"(hotspotd gen-key makes one)\n");
 		goto out;
@@ -205,8 +205,8 @@ static int encrypt_router_password(const hs_config *cfg, const char *router_id)
 				"one line of 1-1022 bytes\n");
 		goto out;
 	}
-	if (hs_crypto_seal(&key, router_id, (const unsigned char *)password, (size_t)n, &sealed,
-			   &len) != 0) {
+	if (hs_crypto_keyring_seal(&kr, router_id, (const unsigned char *)password, (size_t)n,
+				   &sealed, &len) != 0) {
 		fprintf(stderr, "hotspotd: encrypt-router-password: encryption failed\n");
 		goto out;
 	}
@@ -214,7 +214,7 @@ static int encrypt_router_password(const hs_config *cfg, const char *router_id)
 	rc = 0;
 out:
 	explicit_bzero(password, sizeof password);
-	hs_crypto_key_wipe(&key);
+	hs_crypto_keyring_wipe(&kr);
 	free(sealed);
 	return rc;
 }

@@ -69,5 +69,6 @@ extern const api_module api_mod_router_backups;
 extern const api_module api_mod_router_import;
 extern const api_module api_mod_mikrotik;
 extern const api_module api_mod_sms;
+extern const api_module api_mod_rekey;
 
 #endif

@@ -63,23 +63,28 @@ const char *api_router_target_read(api_router_target *t, const PGresult *res, in
 const char *api_router_target_open(api_router_target *t, const hs_config *cfg,
 				   const char *bytea_text)
 {
-	hs_crypto_key key;
+	hs_crypto_keyring kr;
 	unsigned char *sealed;
 	size_t len;
+	hs_crypto_result r = HS_CRYPTO_EINVAL;
 	const char *why = "the router's API password does not decrypt with APP_KEY";
 
 	t->password = NULL;
 	t->password_len = 0;
 	if (!cfg->app_key[0])
 		return "APP_KEY is not set: the router's API password cannot be read";
-	if (hs_crypto_key_parse(cfg->app_key, &key) != 0)
+	if (hs_crypto_keyring_load(&kr, cfg) != 0)
 		return "APP_KEY is not a valid key";
 	sealed = PQunescapeBytea((const unsigned char *)bytea_text, &len);
-	if (sealed &&
-	    hs_crypto_open(&key, t->router_id, sealed, len, &t->password, &t->password_len) == 0)
+	if (sealed)
+		r = hs_crypto_keyring_open(&kr, t->router_id, sealed, len, &t->password,
+					   &t->password_len, NULL, NULL);
+	if (r == HS_CRYPTO_OK)
 		why = NULL;
+	else if (r == HS_CRYPTO_EUNKNOWN)
+		why = API_ROUTER_KEY_UNKNOWN;
 	PQfreemem(sealed);
-	hs_crypto_key_wipe(&key);
+	hs_crypto_keyring_wipe(&kr);
 	return why;
 }
 

@@ -79,11 +79,18 @@ typedef struct {
  */
 const char *api_router_target_read(api_router_target *t, const PGresult *res, int row, int col);
 
+/* The reason given for a password sealed under a key no setting holds. */
+#define API_ROUTER_KEY_UNKNOWN                                                                     \
+	"the router's API password is sealed under a key that is neither APP_KEY nor in "          \
+	"APP_KEY_PREVIOUS"
+
 /*
  * Opens the sealed password (the bytea text of password_encrypted) of
- * router t->router_id into t with APP_KEY, the router's id as associated
+ * router t->router_id into t with the key ring of APP_KEY and
+ * APP_KEY_PREVIOUS (hs_crypto_keyring_load), the router's id as associated
  * data.  NULL, or the reason ("APP_KEY is not set...", "APP_KEY is not a
- * valid key", "...does not decrypt with APP_KEY"); t then holds no password.
+ * valid key", API_ROUTER_KEY_UNKNOWN, "...does not decrypt with APP_KEY");
+ * t then holds no password.
  */
 const char *api_router_target_open(api_router_target *t, const hs_config *cfg,
 				   const char *bytea_text);

@@ -398,17 +398,18 @@ static int router_seal(const api_req *req, router_input *in, const char *id)
 {
 	const char *pw = in->vals[F_PASSWORD];
 	unsigned char *sealed = NULL;
-	hs_crypto_key key;
+	hs_crypto_keyring kr;
 	size_t len = 0;
 	char *hex = NULL;
 	int rc = 503;
 
 	if (!pw)
 		return 0;
-	if (hs_crypto_key_parse(req->app->cfg->app_key, &key) != 0)
+	if (hs_crypto_keyring_load(&kr, req->app->cfg) != 0)
 		goto out;
 	rc = 500;
-	if (hs_crypto_seal(&key, id, (const unsigned char *)pw, strlen(pw), &sealed, &len) != 0)
+	if (hs_crypto_keyring_seal(&kr, id, (const unsigned char *)pw, strlen(pw), &sealed, &len) !=
+	    0)
 		goto out;
 	hex = malloc(2 * len + 3);
 	if (!hex)
@@ -421,7 +422,7 @@ static int router_seal(const api_req *req, router_input *in, const char *id)
 	in->vals[F_PASSWORD] = hex;
 	rc = 0;
 out:
-	hs_crypto_key_wipe(&key);
+	hs_crypto_keyring_wipe(&kr);
 	free(sealed);
 	return rc;
 }

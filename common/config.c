@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -26,6 +29,7 @@ typedef enum {
 	CFG_KEY,   /* base64 of a 32-byte key, kept as text; never quoted back */
 	CFG_URL,   /* an http:// or https:// URL of printable ASCII */
 	CFG_CIDRS, /* a list of networks (hs_cidrs_parse), kept as text */
+	CFG_KEYS,  /* a comma-separated list of CFG_KEY texts; never quoted back */
 } cfg_type;
 
 enum {
@@ -112,6 +116,8 @@ static const cfg_key cfg_keys[] = {
 	INT("ROUTER_MONITOR_LEASE", router_monitor_lease, "90", 2, 86400),
 	INT("ROUTER_STATS_CACHE", router_stats_cache, "30", 0, 3600),
 	{"APP_KEY", CFG_KEY, F(app_key), "", 0, 0, NULL, CFG_SECRET},
+	STR("APP_KEY_FILE", app_key_file, "", 0),
+	{"APP_KEY_PREVIOUS", CFG_KEYS, F(app_key_previous), "", 0, 0, NULL, CFG_SECRET},
 	{"ROUTER_ALLOWED_NETWORKS", CFG_CIDRS, F(router_allowed_networks),
 	 "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7,2001:db8::/32", 0, 0, NULL,
 	 0},
@@ -351,6 +357,47 @@ static int cfg_parse_key(const cfg_key *k, const char *text, void *field, char *
 }
 
 /*
+ * Older keys, comma-separated (blanks around each allowed): each must be a
+ * key, and at most 7 of them (common/crypto.h's key ring holds 8 keys with
+ * the current one).  Never quoted back.
+ */
+static int cfg_parse_keys(const cfg_key *k, const char *text, void *field, char *why, size_t len)
+{
+	const char *p = text;
+	char item[48];
+	int n = 0;
+
+	(void)k;
+	while (*(p += strspn(p, " \t"))) {
+		size_t ilen = strcspn(p, ", \t");
+		bool ok = ilen < sizeof item;
+
+		if (ok) {
+			memcpy(item, p, ilen);
+			item[ilen] = '\0';
+			ok = cfg_key_text_ok(item);
+		}
+		explicit_bzero(item, sizeof item);
+		p += ilen;
+		p += strspn(p, " \t");
+		if (!ok || (*p && *p != ',') || (*p == ',' && !p[1 + strspn(p + 1, " \t")])) {
+			snprintf(why, len,
+				 "key %d is not the base64 text of a 32-byte key (keys are "
+				 "separated by commas)",
+				 n + 1);
+			return -1;
+		}
+		if (++n > 7) {
+			snprintf(why, len, "more than 7 keys");
+			return -1;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return cfg_set_string(text, field, why, len);
+}
+
+/*
  * An http:// or https:// URL with a host, at most 512 printable ASCII
  * characters without blanks, quotes or angle brackets (it goes into HTML
  * and QR codes).
@@ -389,6 +436,7 @@ static const cfg_parser cfg_parsers[] = {
 	[CFG_INT] = cfg_parse_int,   [CFG_STRING] = cfg_parse_string, [CFG_BOOL] = cfg_parse_bool,
 	[CFG_PORT] = cfg_parse_port, [CFG_ENUM] = cfg_parse_enum,     [CFG_ADDR] = cfg_parse_addr,
 	[CFG_KEY] = cfg_parse_key,   [CFG_URL] = cfg_parse_url,       [CFG_CIDRS] = cfg_parse_cidrs,
+	[CFG_KEYS] = cfg_parse_keys,
 };
 
 /* ---- the file ------------------------------------------------------------ */
@@ -632,6 +680,89 @@ static int cfg_load_key(hs_config *cfg, size_t i, char *const *envp, const cfg_f
 	return -1;
 }
 
+/* Longest key file read: a key, its newline, some blanks. */
+#define CFG_KEY_FILE_MAX 256
+
+/*
+ * Reads the key of APP_KEY_FILE (path) into cfg->app_key: one line, the
+ * base64 text of a key, blanks and a newline around it allowed.  The file
+ * must not be readable or writable by group or others.  0, or -1 with the
+ * reason in err; the key's text is never quoted, and wiped from the buffer.
+ */
+static int cfg_read_key_file(hs_config *cfg, const char *path, char *err, size_t errlen)
+{
+	char buf[CFG_KEY_FILE_MAX + 1], why[128];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc = -1;
+	struct stat st;
+	ssize_t n = 0;
+	char *key, *end;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "config: APP_KEY_FILE: cannot read %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "config: APP_KEY_FILE: %s is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen,
+			 "config: APP_KEY_FILE: %s is open to group or others (mode %04o); "
+			 "chmod 600 it",
+			 path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	if (n < 0) {
+		snprintf(err, errlen, "config: APP_KEY_FILE: cannot read %s: %s", path,
+			 strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	key = buf + strspn(buf, " \t");
+	end = key + strcspn(key, " \t\r\n");
+	if (n == (ssize_t)sizeof buf - 1 || end[strspn(end, " \t\r\n")] ||
+	    memchr(buf, '\0', (size_t)n)) {
+		snprintf(err, errlen,
+			 "config: APP_KEY_FILE: %s must hold one line: the base64 text of a "
+			 "32-byte key",
+			 path);
+		goto out;
+	}
+	*end = '\0';
+	if (cfg_parse_key(NULL, key, &cfg->app_key, why, sizeof why) != 0 || !*key) {
+		snprintf(err, errlen, "config: APP_KEY_FILE: %s: %s", path,
+			 *key ? why : "empty; it must hold the base64 text of a 32-byte key");
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(buf, sizeof buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* APP_KEY or APP_KEY_FILE: one of them at most, the file read into app_key. */
+static int cfg_load_app_key(hs_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->app_key_file[0] && cfg->app_key[0]) {
+		snprintf(err, errlen,
+			 "config: APP_KEY_FILE: set together with APP_KEY; set one of them");
+		return -1;
+	}
+	if (cfg->app_key_file[0] && cfg_read_key_file(cfg, cfg->app_key_file, err, errlen) != 0)
+		return -1;
+	/* Older keys only open: without a current key nothing could be re-sealed. */
+	if (cfg->app_key_previous[0] && !cfg->app_key[0]) {
+		snprintf(err, errlen,
+			 "config: APP_KEY_PREVIOUS: set without APP_KEY or APP_KEY_FILE");
+		return -1;
+	}
+	return 0;
+}
+
 /* Rules that tie two keys together. */
 static int cfg_check(const hs_config *cfg, char *err, size_t errlen)
 {
@@ -682,7 +813,7 @@ int hs_cfg_load(hs_config *cfg, char *const *envp, const char *env_file, char *e
 		if (cfg_load_key(cfg, i, envp, &f, err, errlen) != 0)
 			goto out;
 	}
-	if (cfg_check(cfg, err, errlen) != 0)
+	if (cfg_check(cfg, err, errlen) != 0 || cfg_load_app_key(cfg, err, errlen) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -699,7 +830,7 @@ void hs_cfg_free(hs_config *cfg)
 
 		if (cfg_keys[i].type != CFG_STRING && cfg_keys[i].type != CFG_ADDR &&
 		    cfg_keys[i].type != CFG_KEY && cfg_keys[i].type != CFG_URL &&
-		    cfg_keys[i].type != CFG_CIDRS)
+		    cfg_keys[i].type != CFG_CIDRS && cfg_keys[i].type != CFG_KEYS)
 			continue;
 		/* Secrets do not linger in freed memory. */
 		if (*field && (cfg_keys[i].flags & CFG_SECRET))

@@ -107,6 +107,8 @@ typedef struct hs_config {
 	/* RouterOS API (the disconnect fallback) */
 	int router_api_timeout; /* seconds per connect, and per wait for an answer */
 	char *app_key;          /* base64 of 32 bytes, or "": seals router passwords */
+	char *app_key_file;     /* a file holding app_key (read into it at load), or "" */
+	char *app_key_previous; /* comma-separated older keys, opening only, or "" */
 
 	/* Router operations of the REST API */
 	char *router_allowed_networks; /* comma-separated CIDRs (hs_cidrs_parse) */

@@ -14,6 +14,8 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "common/config.h"
+
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -76,22 +78,25 @@ void hs_crypto_free(unsigned char *p, size_t len)
 }
 
 /*
- * Runs AES-256-GCM over in (len bytes) into out, with ad as associated
- * data: encrypting, the tag is written to tag; decrypting, it is checked.
- * 0, or -1 on any failure (a tag that does not check included).
+ * Runs AES-256-GCM over in (len bytes) into out, with hdr (hdrlen bytes:
+ * the value's version and key id, or nothing for version 1) then ad as
+ * associated data: encrypting, the tag is written to tag; decrypting, it is
+ * checked.  0, or -1 on any failure (a tag that does not check included).
  */
 static int gcm_run(int encrypt, const hs_crypto_key *key, const unsigned char *nonce,
-		   const char *ad, const unsigned char *in, size_t len, unsigned char *out,
-		   unsigned char *tag)
+		   const unsigned char *hdr, size_t hdrlen, const char *ad, const unsigned char *in,
+		   size_t len, unsigned char *out, unsigned char *tag)
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int n, rc = -1;
 
-	if (!ctx || len > INT_MAX || strlen(ad) > INT_MAX)
+	if (!ctx || len > INT_MAX || strlen(ad) > INT_MAX || hdrlen > INT_MAX)
 		goto out;
 	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, HS_CRYPTO_NONCE_LEN, NULL) != 1 ||
 	    EVP_CipherInit_ex(ctx, NULL, NULL, key->k, nonce, encrypt) != 1)
+		goto out;
+	if (hdrlen && EVP_CipherUpdate(ctx, NULL, &n, hdr, (int)hdrlen) != 1)
 		goto out;
 	if (EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)ad, (int)strlen(ad)) != 1)
 		goto out;
@@ -109,25 +114,45 @@ out:
 	return rc;
 }
 
-int hs_crypto_seal(const hs_crypto_key *key, const char *ad, const unsigned char *plain, size_t len,
-		   unsigned char **out, size_t *outlen)
+int hs_crypto_key_id(const hs_crypto_key *key, unsigned char id[HS_CRYPTO_KEY_ID_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc = -1;
+
+	memset(id, 0, HS_CRYPTO_KEY_ID_LEN);
+	if (key && EVP_Digest(key->k, sizeof key->k, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == 32) {
+		memcpy(id, md, HS_CRYPTO_KEY_ID_LEN);
+		rc = 0;
+	}
+	OPENSSL_cleanse(md, sizeof md);
+	return rc;
+}
+
+/* The sealing itself, with the key's id already known. */
+static int seal_with(const hs_crypto_key *key, const unsigned char id[HS_CRYPTO_KEY_ID_LEN],
+		     const char *ad, const unsigned char *plain, size_t len, unsigned char **out,
+		     size_t *outlen)
 {
 	unsigned char *buf = NULL, *nonce, *ct;
 	int rc = -1;
 
 	*out = NULL;
 	*outlen = 0;
-	if (!key || !ad || (!plain && len) || len > HS_CRYPTO_PLAIN_MAX)
+	if (!ad || (!plain && len) || len > HS_CRYPTO_PLAIN_MAX)
 		goto out;
 	/* One spare byte: GCM's final step writes nothing, but at out + len. */
 	buf = malloc(len + HS_CRYPTO_OVERHEAD + 1);
 	if (!buf)
 		goto out;
 	buf[0] = HS_CRYPTO_VERSION;
-	nonce = buf + 1;
+	memcpy(buf + 1, id, HS_CRYPTO_KEY_ID_LEN);
+	nonce = buf + 1 + HS_CRYPTO_KEY_ID_LEN;
 	ct = nonce + HS_CRYPTO_NONCE_LEN;
 	if (RAND_bytes(nonce, HS_CRYPTO_NONCE_LEN) != 1 ||
-	    gcm_run(1, key, nonce, ad, plain, len, ct, ct + len) != 0)
+	    gcm_run(1, key, nonce, buf, 1 + HS_CRYPTO_KEY_ID_LEN, ad, plain, len, ct, ct + len) !=
+		    0)
 		goto out;
 	*out = buf;
 	*outlen = len + HS_CRYPTO_OVERHEAD;
@@ -138,24 +163,47 @@ out:
 	return rc;
 }
 
+int hs_crypto_seal(const hs_crypto_key *key, const char *ad, const unsigned char *plain, size_t len,
+		   unsigned char **out, size_t *outlen)
+{
+	unsigned char id[HS_CRYPTO_KEY_ID_LEN];
+
+	*out = NULL;
+	*outlen = 0;
+	if (!key || hs_crypto_key_id(key, id) != 0)
+		return -1;
+	return seal_with(key, id, ad, plain, len, out, outlen);
+}
+
 int hs_crypto_open(const hs_crypto_key *key, const char *ad, const unsigned char *sealed,
 		   size_t len, unsigned char **out, size_t *outlen)
 {
 	unsigned char *plain = NULL, tag[HS_CRYPTO_TAG_LEN];
-	size_t n;
+	size_t n = 0, hdrlen;
 	int rc = -1;
 
 	*out = NULL;
 	*outlen = 0;
-	if (!key || !ad || !sealed || len < HS_CRYPTO_OVERHEAD ||
-	    len - HS_CRYPTO_OVERHEAD > HS_CRYPTO_PLAIN_MAX || sealed[0] != HS_CRYPTO_VERSION)
+	if (!key || !ad || !sealed || len < 1)
 		return -1;
-	n = len - HS_CRYPTO_OVERHEAD;
+	/* What precedes the nonce: covered by the tag in version 2 only. */
+	if (sealed[0] == HS_CRYPTO_VERSION)
+		hdrlen = 1 + HS_CRYPTO_KEY_ID_LEN;
+	else if (sealed[0] == HS_CRYPTO_VERSION_V1)
+		hdrlen = 1;
+	else
+		return -1;
+	if (len < hdrlen + HS_CRYPTO_NONCE_LEN + HS_CRYPTO_TAG_LEN)
+		return -1;
+	n = len - hdrlen - HS_CRYPTO_NONCE_LEN - HS_CRYPTO_TAG_LEN;
+	if (n > HS_CRYPTO_PLAIN_MAX)
+		return -1;
 	plain = calloc(1, n + 1);
 	if (!plain)
 		return -1;
 	memcpy(tag, sealed + len - HS_CRYPTO_TAG_LEN, sizeof tag);
-	if (gcm_run(0, key, sealed + 1, ad, sealed + 1 + HS_CRYPTO_NONCE_LEN, n, plain, tag) != 0)
+	if (gcm_run(0, key, sealed + hdrlen, sealed, hdrlen > 1 ? hdrlen : 0, ad,
+		    sealed + hdrlen + HS_CRYPTO_NONCE_LEN, n, plain, tag) != 0)
 		goto out;
 	plain[n] = '\0';
 	*out = plain;
@@ -165,6 +213,110 @@ int hs_crypto_open(const hs_crypto_key *key, const char *ad, const unsigned char
 out:
 	hs_crypto_free(plain, n);
 	return rc;
+}
+
+/* ---- key rings -------------------------------------------------------------- */
+
+void hs_crypto_keyring_wipe(hs_crypto_keyring *kr)
+{
+	if (kr)
+		OPENSSL_cleanse(kr, sizeof *kr);
+}
+
+/* Parses one key text into the next slot of kr; 0, or -1 (bad text, ring full). */
+static int keyring_add(hs_crypto_keyring *kr, const char *text)
+{
+	if (kr->n >= HS_CRYPTO_KEYRING_MAX || hs_crypto_key_parse(text, &kr->keys[kr->n]) != 0 ||
+	    hs_crypto_key_id(&kr->keys[kr->n], kr->ids[kr->n]) != 0)
+		return -1;
+	kr->n++;
+	return 0;
+}
+
+int hs_crypto_keyring_init(hs_crypto_keyring *kr, const char *current, const char *previous)
+{
+	char item[HS_CRYPTO_KEY_B64_LEN + 2];
+	const char *p = previous;
+	int rc = -1;
+
+	memset(kr, 0, sizeof *kr);
+	if (keyring_add(kr, current) != 0)
+		goto out;
+	while (p && *(p += strspn(p, " \t"))) {
+		size_t len = strcspn(p, ", \t");
+
+		/* Longer than a key: refused by the parse of a cut copy. */
+		memcpy(item, p, len < sizeof item ? len : sizeof item - 1);
+		item[len < sizeof item ? len : sizeof item - 1] = '\0';
+		if (keyring_add(kr, item) != 0)
+			goto out;
+		p += len;
+		p += strspn(p, " \t");
+		if (*p && *p != ',')
+			goto out; /* two keys without a comma between them */
+		/* After a comma another key must follow. */
+		if (*p == ',' && !*(p + 1 + strspn(p + 1, " \t")))
+			goto out;
+		if (*p == ',')
+			p++;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(item, sizeof item);
+	if (rc != 0)
+		hs_crypto_keyring_wipe(kr);
+	return rc;
+}
+
+int hs_crypto_keyring_load(hs_crypto_keyring *kr, const hs_config *cfg)
+{
+	return hs_crypto_keyring_init(kr, cfg->app_key, cfg->app_key_previous);
+}
+
+int hs_crypto_keyring_seal(const hs_crypto_keyring *kr, const char *ad, const unsigned char *plain,
+			   size_t len, unsigned char **out, size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (!kr || kr->n == 0)
+		return -1;
+	return seal_with(&kr->keys[0], kr->ids[0], ad, plain, len, out, outlen);
+}
+
+hs_crypto_result hs_crypto_keyring_open(const hs_crypto_keyring *kr, const char *ad,
+					const unsigned char *sealed, size_t len,
+					unsigned char **out, size_t *outlen, bool *current,
+					char unknown_id[9])
+{
+	bool named = false;
+
+	*out = NULL;
+	*outlen = 0;
+	if (current)
+		*current = false;
+	if (unknown_id)
+		unknown_id[0] = '\0';
+	if (!kr || !sealed || len < 1 + HS_CRYPTO_KEY_ID_LEN)
+		return HS_CRYPTO_EINVAL;
+	for (size_t i = 0; i < kr->n; i++) {
+		/* Version 1 names no key: each is tried, the current one first. */
+		if (sealed[0] == HS_CRYPTO_VERSION) {
+			if (memcmp(sealed + 1, kr->ids[i], HS_CRYPTO_KEY_ID_LEN) != 0)
+				continue;
+			named = true;
+		}
+		if (hs_crypto_open(&kr->keys[i], ad, sealed, len, out, outlen) == 0) {
+			if (current)
+				*current = i == 0 && sealed[0] == HS_CRYPTO_VERSION;
+			return HS_CRYPTO_OK;
+		}
+	}
+	if (sealed[0] != HS_CRYPTO_VERSION || named)
+		return HS_CRYPTO_EINVAL;
+	if (unknown_id)
+		snprintf(unknown_id, 9, "%02x%02x%02x%02x", sealed[1], sealed[2], sealed[3],
+			 sealed[4]);
+	return HS_CRYPTO_EUNKNOWN;
 }
 
 int hs_crypto_sha256_hex(const void *data, size_t len, char out[65])

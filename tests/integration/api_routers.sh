@@ -43,18 +43,19 @@ t_is "$(j '[.data.has_password, (.data | has("password")), (.data | has("passwor
 	"$(printf 'true\tfalse\tfalse')" "the answer says a password is set, never which"
 t_is "$(owner "SELECT radius_secret FROM mikrotik_devices WHERE id = '$ID1'")" "$SECRET1" \
 	"the returned secret is the stored one"
-t_is "$(owner "SELECT length(password_encrypted) = length('$PW') + 29 AND position(convert_to('$PW', 'UTF8') IN password_encrypted) = 0 FROM mikrotik_devices WHERE id = '$ID1'")" \
+t_is "$(owner "SELECT length(password_encrypted) = length('$PW') + 33 AND position(convert_to('$PW', 'UTF8') IN password_encrypted) = 0 FROM mikrotik_devices WHERE id = '$ID1'")" \
 	t "the password is stored sealed, not in clear"
 
 SEALED=$(owner "SELECT password_encrypted FROM mikrotik_devices WHERE id = '$ID1'")
-t_like "$SEALED" '^\\x01' "sealed with the current format version"
+t_like "$SEALED" "^\\\\x02$(printf %s "$APP_KEY" | base64 -d | sha256sum | cut -c1-8)" \
+	"sealed with the current format version (2) and APP_KEY's key id"
 # open SEALED AD: the plaintext, by an AES-256-GCM independent of hotspotd.
 open_sealed() {
 	python3 - "$APP_KEY" "$1" "$2" <<'PY'
 import base64, sys
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 key, sealed, ad = base64.b64decode(sys.argv[1]), bytes.fromhex(sys.argv[2][2:]), sys.argv[3]
-print(AESGCM(key).decrypt(sealed[1:13], sealed[13:], ad.encode()).decode())
+print(AESGCM(key).decrypt(sealed[5:17], sealed[17:], sealed[:5] + ad.encode()).decode())
 PY
 }
 t_is "$(open_sealed "$SEALED" "$ID1" 2>/dev/null)" "$PW" \

@@ -117,9 +117,9 @@ credentials() {
 	    WHERE id = '$(rid "$1")'" >/dev/null
 }
 S1=$(sealed 1 "$ROS_PW")
-t_like "$S1" '^\\x01[0-9a-f]{24}[0-9a-f]+$' "encrypt-router-password prints a version-1 bytea literal"
-t_is "$(((${#S1} - 2) / 2))" "$((${#ROS_PW} + 29))" \
-	"its length: version, nonce, ciphertext and tag"
+t_like "$S1" '^\\x02[0-9a-f]{32}[0-9a-f]+$' "encrypt-router-password prints a version-2 bytea literal"
+t_is "$(((${#S1} - 2) / 2))" "$((${#ROS_PW} + 33))" \
+	"its length: version, key id, nonce, ciphertext and tag"
 t_fail "the password is not in it" grep -qF "$(printf %s "$ROS_PW" | od -An -tx1 | tr -d ' \n')" <<<"$S1"
 t_ok "router 1 gets its credentials" credentials 1 "$S1"
 t_ok "router 2 gets its credentials" credentials 2 "$(sealed 2 "$ROS_PW")"

@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config.h"
 
 #define PW "DB_PASSWORD=x"
+/* A key (32 bytes 0x00..0x1f). */
+#define KEY_TEXT "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
 typedef struct {
 	const char *name;
@@ -240,6 +243,65 @@ static const cfg_case cases[] = {
 	 NULL,
 	 "config: @FILE@:2: APP_KEY: not the base64 text of a 32-byte key (hotspotd gen-key "
 	 "makes one)",
+	 0},
+	/* older keys: opening only, a secret, never quoted back */
+	{"previous keys accepted, masked",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	  "APP_KEY_PREVIOUS=GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=, "
+	  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="},
+	 NULL,
+	 "APP_KEY_PREVIOUS=(set)",
+	 NULL,
+	 0},
+	{"previous key malformed",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	  "APP_KEY_PREVIOUS=GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_PREVIOUS: key 2 is not the base64 text of a 32-byte key (keys are "
+	 "separated by commas)",
+	 0},
+	{"previous keys with a trailing comma",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	  "APP_KEY_PREVIOUS=GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_PREVIOUS: key 1 is not the base64 text of a 32-byte key (keys are "
+	 "separated by commas)",
+	 0},
+	{"previous keys, too many",
+	 {PW, "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+	  "APP_KEY_PREVIOUS=GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo=,"
+	  "GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo="},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_PREVIOUS: more than 7 keys",
+	 0},
+	{"previous keys without a current key",
+	 {PW, "APP_KEY_PREVIOUS=GxwdHh8AAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRo="},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_PREVIOUS: set without APP_KEY or APP_KEY_FILE",
+	 0},
+	{"key and key file both set",
+	 {PW,
+	  "APP_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "APP_KEY_FILE=/nonexistent/key"},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_FILE: set together with APP_KEY; set one of them",
+	 0},
+	{"key file missing",
+	 {PW, "APP_KEY_FILE=/nonexistent/key"},
+	 NULL,
+	 NULL,
+	 "config: APP_KEY_FILE: cannot read /nonexistent/key: No such file or directory",
 	 0},
 	/* the hotspot login URL of printed vouchers */
 	{"login URL accepted",
@@ -485,6 +547,8 @@ static void test_defaults(void **state)
 				   "ROUTER_MONITOR_LEASE=90\n"
 				   "ROUTER_STATS_CACHE=30\n"
 				   "APP_KEY=(unset)\n"
+				   "APP_KEY_FILE=\n"
+				   "APP_KEY_PREVIOUS=(unset)\n"
 				   "ROUTER_ALLOWED_NETWORKS=10.0.0.0/8,"
 				   "172.16.0.0/12,192.168.0.0/16,"
 				   "100.64.0.0/10,fc00::/7,2001:db8::/32\n"
@@ -529,6 +593,68 @@ static void test_defaults(void **state)
 	assert_true(cfg.log_requests);
 	free(out);
 	hs_cfg_free(&cfg);
+}
+
+/* Writes text into a new temporary file of mode mode; its path goes to path. */
+static void key_file(char *path, const char *text, mode_t mode)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* APP_KEY_FILE: read into APP_KEY when private and well formed; refused otherwise. */
+static void test_key_file(void **state)
+{
+	static const struct {
+		const char *text;
+		mode_t mode;
+		const char *error; /* after "config: APP_KEY_FILE: <path>" */
+	} rows[] = {
+		{KEY_TEXT "\n", 0600, NULL},
+		{"  " KEY_TEXT " \r\n\n", 0400, NULL},
+		{KEY_TEXT, 0600, NULL},
+		{KEY_TEXT "\n", 0644, " is open to group or others (mode 0644); chmod 600 it"},
+		{KEY_TEXT "\n", 0640, " is open to group or others (mode 0640); chmod 600 it"},
+		{KEY_TEXT "\n", 0602, " is open to group or others (mode 0602); chmod 600 it"},
+		{KEY_TEXT "\n" KEY_TEXT "\n", 0600,
+		 " must hold one line: the base64 text of a 32-byte key"},
+		{"\n", 0600, ": empty; it must hold the base64 text of a 32-byte key"},
+		{"hunter2\n", 0600,
+		 ": not the base64 text of a 32-byte key (hotspotd gen-key makes one)"},
+	};
+	char path[] = "/tmp/hs_test_key_XXXXXX", env[64], err[512], want[512];
+	char *envp[] = {"DB_PASSWORD=x", env, NULL};
+	hs_config cfg;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		strcpy(path, "/tmp/hs_test_key_XXXXXX");
+		key_file(path, rows[i].text, rows[i].mode);
+		snprintf(env, sizeof env, "APP_KEY_FILE=%s", path);
+		err[0] = '\0';
+		if (!rows[i].error) {
+			assert_int_equal(hs_cfg_load(&cfg, envp, NULL, err, sizeof err), 0);
+			assert_string_equal(cfg.app_key, KEY_TEXT);
+			assert_string_equal(cfg.app_key_file, path);
+			hs_cfg_free(&cfg);
+		} else {
+			assert_int_equal(hs_cfg_load(&cfg, envp, NULL, err, sizeof err), -1);
+			snprintf(want, sizeof want, "config: APP_KEY_FILE: %s%s", path,
+				 rows[i].error);
+			assert_string_equal(err, want);
+			assert_null(strstr(err, "hunter2"));
+			assert_null(strstr(err, KEY_TEXT));
+		}
+		unlink(path);
+	}
+	/* Not a regular file. */
+	strcpy(env, "APP_KEY_FILE=/tmp");
+	assert_int_equal(hs_cfg_load(&cfg, envp, NULL, err, sizeof err), -1);
+	assert_string_equal(err, "config: APP_KEY_FILE: /tmp is not a regular file");
 }
 
 static void test_long_string(void **state)
@@ -638,7 +764,7 @@ static void test_cidrs_max(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[NCASES + 6];
+	struct CMUnitTest tests[NCASES + 7];
 	size_t n = 0;
 
 	for (size_t i = 0; i < NCASES; i++) {
@@ -652,5 +778,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_secret_never_in_errors);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidrs);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cidrs_max);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_key_file);
 	return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * Secrets at rest (common/crypto.c): key text, seal and open round trips of
  * every size class, the layout of a sealed value, and every way a value
  * must refuse to open (a byte changed anywhere, a truncated value, another
- * version, another key, another router) without handing back a plaintext.
+ * version, another key, another router) without handing back a plaintext;
+ * key ids, key rings (current and previous keys) and version 1 values.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "common/crypto.h"
 
@@ -99,12 +102,14 @@ static void test_round_trip(void **state)
 		assert_int_equal(sealed[0], HS_CRYPTO_VERSION);
 		/* The ciphertext is not the plaintext. */
 		for (j = 0; sizes[i] >= 16 && j < 16; j++)
-			if (sealed[1 + HS_CRYPTO_NONCE_LEN + j] != plain[j])
+			if (sealed[1 + HS_CRYPTO_KEY_ID_LEN + HS_CRYPTO_NONCE_LEN + j] != plain[j])
 				break;
 		assert_true(sizes[i] < 16 || j < 16);
 		/* A fresh nonce each time: the same plaintext seals differently. */
 		assert_int_equal(hs_crypto_seal(&k, ROUTER1, plain, sizes[i], &again, &alen), 0);
-		assert_memory_not_equal(sealed + 1, again + 1, HS_CRYPTO_NONCE_LEN);
+		assert_memory_equal(sealed + 1, again + 1, HS_CRYPTO_KEY_ID_LEN);
+		assert_memory_not_equal(sealed + 1 + HS_CRYPTO_KEY_ID_LEN,
+					again + 1 + HS_CRYPTO_KEY_ID_LEN, HS_CRYPTO_NONCE_LEN);
 		assert_int_equal(hs_crypto_open(&k, ROUTER1, sealed, slen, &opened, &olen), 0);
 		assert_int_equal(olen, sizes[i]);
 		assert_int_equal(opened[olen], '\0');
@@ -131,7 +136,7 @@ static void test_refusals(void **state)
 		0);
 	copy = malloc(slen);
 	assert_non_null(copy);
-	/* One bit flipped at each position: version, nonce, ciphertext, tag. */
+	/* One bit flipped at each position: version, key id, nonce, ciphertext, tag. */
 	for (i = 0; i < slen; i++) {
 		memcpy(copy, sealed, slen);
 		copy[i] ^= 0x01;
@@ -180,6 +185,287 @@ static void test_seal_bad_input(void **state)
 	assert_int_equal(olen, 0);
 	hs_crypto_free(NULL, 0);
 	hs_crypto_key_wipe(&k);
+}
+
+/* SHA-256 of KEY_A's raw bytes (0x00..0x1f) begins 630dcd29; of KEY_B's, see below. */
+static const unsigned char ID_A[HS_CRYPTO_KEY_ID_LEN] = {0x63, 0x0d, 0xcd, 0x29};
+
+/*
+ * Seals plain in version 1 (version || nonce || ct || tag, ad alone), as the
+ * program did before key ids: the compatibility test's fixture, made here
+ * with OpenSSL directly so that it does not depend on the code under test.
+ */
+static size_t seal_v1(const hs_crypto_key *k, const char *ad, const char *plain, unsigned char *out)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	size_t len = strlen(plain);
+	int n;
+
+	assert_non_null(ctx);
+	out[0] = HS_CRYPTO_VERSION_V1;
+	memset(out + 1, 0x5a, HS_CRYPTO_NONCE_LEN);
+	assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL), 1);
+	assert_int_equal(
+		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, HS_CRYPTO_NONCE_LEN, NULL), 1);
+	assert_int_equal(EVP_EncryptInit_ex(ctx, NULL, NULL, k->k, out + 1), 1);
+	assert_int_equal(
+		EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)ad, (int)strlen(ad)), 1);
+	assert_int_equal(EVP_EncryptUpdate(ctx, out + 1 + HS_CRYPTO_NONCE_LEN, &n,
+					   (const unsigned char *)plain, (int)len),
+			 1);
+	assert_int_equal(EVP_EncryptFinal_ex(ctx, out + 1 + HS_CRYPTO_NONCE_LEN + len, &n), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, HS_CRYPTO_TAG_LEN,
+					     out + 1 + HS_CRYPTO_NONCE_LEN + len),
+			 1);
+	EVP_CIPHER_CTX_free(ctx);
+	return len + HS_CRYPTO_OVERHEAD_V1;
+}
+
+/* Key ids: the first 4 bytes of SHA-256 of the raw key, written into each value. */
+static void test_key_id(void **state)
+{
+	hs_crypto_key ka = key_of(KEY_A), kb = key_of(KEY_B);
+	unsigned char ida[HS_CRYPTO_KEY_ID_LEN], idb[HS_CRYPTO_KEY_ID_LEN], *sealed;
+	size_t slen;
+
+	(void)state;
+	assert_int_equal(hs_crypto_key_id(&ka, ida), 0);
+	assert_memory_equal(ida, ID_A, sizeof ida);
+	assert_int_equal(hs_crypto_key_id(&kb, idb), 0);
+	assert_memory_not_equal(ida, idb, sizeof ida);
+	assert_int_equal(hs_crypto_key_id(NULL, idb), -1);
+	assert_int_equal(
+		hs_crypto_seal(&kb, ROUTER1, (const unsigned char *)"pw", 2, &sealed, &slen), 0);
+	assert_int_equal(sealed[0], 2);
+	assert_int_equal(hs_crypto_key_id(&kb, ida), 0);
+	assert_memory_equal(sealed + 1, ida, HS_CRYPTO_KEY_ID_LEN);
+	free(sealed);
+	hs_crypto_key_wipe(&ka);
+	hs_crypto_key_wipe(&kb);
+}
+
+/* Key ring text: what parses (current plus previous) and what does not. */
+static void test_keyring_init(void **state)
+{
+	static const struct {
+		const char *current, *previous;
+		int want;
+		size_t n;
+	} rows[] = {
+		{KEY_A, NULL, 0, 1},
+		{KEY_A, "", 0, 1},
+		{KEY_A, KEY_B, 0, 2},
+		{KEY_A, " " KEY_B " , " KEY_A " ", 0, 3},
+		{KEY_A, KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B, 0, 8},
+		{KEY_A, KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B "," KEY_B,
+		 -1, 0},
+		{KEY_A, KEY_B ",", -1, 0},
+		{KEY_A, "," KEY_B, -1, 0},
+		{KEY_A, KEY_B " " KEY_B, -1, 0},
+		{KEY_A, KEY_B "x", -1, 0},
+		{KEY_A, "not-a-key", -1, 0},
+		{"", KEY_B, -1, 0},
+		{NULL, NULL, -1, 0},
+	};
+	hs_crypto_keyring kr;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		assert_int_equal(hs_crypto_keyring_init(&kr, rows[i].current, rows[i].previous),
+				 rows[i].want);
+		assert_int_equal(kr.n, rows[i].n);
+		hs_crypto_keyring_wipe(&kr);
+	}
+	assert_int_equal(hs_crypto_keyring_init(&kr, KEY_A, KEY_B), 0);
+	assert_memory_equal(kr.ids[0], ID_A, HS_CRYPTO_KEY_ID_LEN);
+	hs_crypto_keyring_wipe(&kr);
+	assert_int_equal(kr.n, 0);
+	assert_int_equal(kr.keys[0].k[1], 0);
+}
+
+/* The ring seals with the current key and opens its own values: current. */
+static void test_keyring_round_trip(void **state)
+{
+	static const char pw[] = "router-api-password";
+	hs_crypto_keyring kr;
+	unsigned char *sealed, *out;
+	size_t slen, olen;
+	bool current = false;
+
+	(void)state;
+	assert_int_equal(hs_crypto_keyring_init(&kr, KEY_A, KEY_B), 0);
+	assert_int_equal(hs_crypto_keyring_seal(&kr, ROUTER1, (const unsigned char *)pw, strlen(pw),
+						&sealed, &slen),
+			 0);
+	assert_int_equal(slen, strlen(pw) + HS_CRYPTO_OVERHEAD);
+	assert_int_equal(sealed[0], HS_CRYPTO_VERSION);
+	assert_memory_equal(sealed + 1, ID_A, HS_CRYPTO_KEY_ID_LEN);
+	assert_int_equal(
+		hs_crypto_keyring_open(&kr, ROUTER1, sealed, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_OK);
+	assert_true(current);
+	assert_string_equal((const char *)out, pw);
+	hs_crypto_free(out, olen);
+	/* Another router's value does not open here, whatever the key. */
+	assert_int_equal(
+		hs_crypto_keyring_open(&kr, ROUTER2, sealed, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	assert_null(out);
+	assert_false(current);
+	free(sealed);
+	hs_crypto_keyring_wipe(&kr);
+	/* An empty ring neither seals nor opens. */
+	assert_int_equal(
+		hs_crypto_keyring_seal(&kr, ROUTER1, (const unsigned char *)pw, 2, &sealed, &slen),
+		-1);
+	assert_null(sealed);
+}
+
+/* A value sealed under a previous key opens, as not current; under no known key: EUNKNOWN. */
+static void test_keyring_previous_and_unknown(void **state)
+{
+	static const char pw[] = "router-api-password";
+	hs_crypto_keyring old, now, alone;
+	unsigned char *sealed, *out;
+	char id[9];
+	size_t slen, olen;
+	bool current = true;
+
+	(void)state;
+	assert_int_equal(hs_crypto_keyring_init(&old, KEY_A, NULL), 0);
+	assert_int_equal(hs_crypto_keyring_init(&now, KEY_B, KEY_A), 0);
+	assert_int_equal(hs_crypto_keyring_init(&alone, KEY_B, NULL), 0);
+	assert_int_equal(hs_crypto_keyring_seal(&old, ROUTER1, (const unsigned char *)pw,
+						strlen(pw), &sealed, &slen),
+			 0);
+	assert_int_equal(
+		hs_crypto_keyring_open(&now, ROUTER1, sealed, slen, &out, &olen, &current, id),
+		HS_CRYPTO_OK);
+	assert_false(current);
+	assert_string_equal(id, "");
+	assert_string_equal((const char *)out, pw);
+	hs_crypto_free(out, olen);
+	/* Without key A, the value names a key no one has. */
+	assert_int_equal(
+		hs_crypto_keyring_open(&alone, ROUTER1, sealed, slen, &out, &olen, &current, id),
+		HS_CRYPTO_EUNKNOWN);
+	assert_string_equal(id, "630dcd29");
+	assert_null(out);
+	assert_int_equal(olen, 0);
+	assert_int_equal(
+		hs_crypto_keyring_open(&alone, ROUTER1, sealed, slen, &out, &olen, NULL, NULL),
+		HS_CRYPTO_EUNKNOWN);
+	free(sealed);
+	hs_crypto_keyring_wipe(&old);
+	hs_crypto_keyring_wipe(&now);
+	hs_crypto_keyring_wipe(&alone);
+}
+
+/* Changing the version or the key id of a value: it never opens, under any key. */
+static void test_keyring_header_tamper(void **state)
+{
+	static const char pw[] = "router-api-password";
+	hs_crypto_keyring kr, both;
+	unsigned char *sealed, *copy, *out;
+	unsigned char idb[HS_CRYPTO_KEY_ID_LEN];
+	size_t slen, olen;
+	bool current;
+
+	(void)state;
+	assert_int_equal(hs_crypto_keyring_init(&kr, KEY_A, NULL), 0);
+	assert_int_equal(hs_crypto_keyring_init(&both, KEY_B, KEY_A), 0);
+	assert_int_equal(hs_crypto_keyring_seal(&kr, ROUTER1, (const unsigned char *)pw, strlen(pw),
+						&sealed, &slen),
+			 0);
+	copy = malloc(slen);
+	assert_non_null(copy);
+	/* The key id swapped for another configured key's: that key does not open it. */
+	memcpy(copy, sealed, slen);
+	memcpy(idb, both.ids[0], sizeof idb);
+	memcpy(copy + 1, idb, sizeof idb);
+	assert_int_equal(
+		hs_crypto_keyring_open(&both, ROUTER1, copy, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	assert_null(out);
+	/* Nor does the right key, the id no longer being the one it sealed. */
+	assert_int_equal(hs_crypto_open(&both.keys[1], ROUTER1, copy, slen, &out, &olen), -1);
+	/* A key id of no configured key. */
+	copy[1] ^= 0x80;
+	assert_int_equal(
+		hs_crypto_keyring_open(&both, ROUTER1, copy, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_EUNKNOWN);
+	/* Version 2 relabelled as 1 (or as an unknown version): refused by every key. */
+	memcpy(copy, sealed, slen);
+	copy[0] = HS_CRYPTO_VERSION_V1;
+	assert_int_equal(
+		hs_crypto_keyring_open(&both, ROUTER1, copy, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	copy[0] = 3;
+	assert_int_equal(
+		hs_crypto_keyring_open(&both, ROUTER1, copy, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	assert_null(out);
+	/* Too short to hold a key id. */
+	assert_int_equal(hs_crypto_keyring_open(&both, ROUTER1, sealed, HS_CRYPTO_KEY_ID_LEN, &out,
+						&olen, &current, NULL),
+			 HS_CRYPTO_EINVAL);
+	/* Untouched, it opens with the previous key. */
+	assert_int_equal(
+		hs_crypto_keyring_open(&both, ROUTER1, sealed, slen, &out, &olen, &current, NULL),
+		HS_CRYPTO_OK);
+	assert_false(current);
+	hs_crypto_free(out, olen);
+	free(copy);
+	free(sealed);
+	hs_crypto_keyring_wipe(&kr);
+	hs_crypto_keyring_wipe(&both);
+}
+
+/* Version 1 values still open: with the current key, or a previous one; never "current". */
+static void test_v1_compat(void **state)
+{
+	static const char pw[] = "an older password";
+	hs_crypto_key ka = key_of(KEY_A);
+	hs_crypto_keyring cur, prev, other;
+	unsigned char v1[64], *out;
+	size_t len, olen;
+	bool current = true;
+
+	(void)state;
+	len = seal_v1(&ka, ROUTER1, pw, v1);
+	assert_int_equal(hs_crypto_open(&ka, ROUTER1, v1, len, &out, &olen), 0);
+	assert_string_equal((const char *)out, pw);
+	hs_crypto_free(out, olen);
+	assert_int_equal(hs_crypto_keyring_init(&cur, KEY_A, KEY_B), 0);
+	assert_int_equal(hs_crypto_keyring_init(&prev, KEY_B, KEY_A), 0);
+	assert_int_equal(hs_crypto_keyring_init(&other, KEY_B, NULL), 0);
+	assert_int_equal(
+		hs_crypto_keyring_open(&cur, ROUTER1, v1, len, &out, &olen, &current, NULL),
+		HS_CRYPTO_OK);
+	assert_false(current); /* version 1 is re-sealed even under the current key */
+	hs_crypto_free(out, olen);
+	assert_int_equal(
+		hs_crypto_keyring_open(&prev, ROUTER1, v1, len, &out, &olen, &current, NULL),
+		HS_CRYPTO_OK);
+	assert_string_equal((const char *)out, pw);
+	hs_crypto_free(out, olen);
+	/* No key fits: version 1 names none, so this is not EUNKNOWN. */
+	assert_int_equal(
+		hs_crypto_keyring_open(&other, ROUTER1, v1, len, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	assert_int_equal(
+		hs_crypto_keyring_open(&cur, ROUTER2, v1, len, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	/* A changed byte of a version 1 value. */
+	v1[len - 1] ^= 1;
+	assert_int_equal(
+		hs_crypto_keyring_open(&cur, ROUTER1, v1, len, &out, &olen, &current, NULL),
+		HS_CRYPTO_EINVAL);
+	assert_null(out);
+	hs_crypto_key_wipe(&ka);
+	hs_crypto_keyring_wipe(&cur);
+	hs_crypto_keyring_wipe(&prev);
+	hs_crypto_keyring_wipe(&other);
 }
 
 /* RFC 7914, section 12: the scrypt test vectors that fit a unit test. */
@@ -320,12 +606,23 @@ static void test_random_b64url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_parse),      cmocka_unit_test(test_key_generate),
-		cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_seal_bad_input), cmocka_unit_test(test_scrypt_vectors),
-		cmocka_unit_test(test_scrypt_bounds),  cmocka_unit_test(test_pw_round_trip),
-		cmocka_unit_test(test_pw_known_hash),  cmocka_unit_test(test_pw_unusable),
+		cmocka_unit_test(test_key_parse),
+		cmocka_unit_test(test_key_generate),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_seal_bad_input),
+		cmocka_unit_test(test_scrypt_vectors),
+		cmocka_unit_test(test_scrypt_bounds),
+		cmocka_unit_test(test_pw_round_trip),
+		cmocka_unit_test(test_pw_known_hash),
+		cmocka_unit_test(test_pw_unusable),
 		cmocka_unit_test(test_random_b64url),
+		cmocka_unit_test(test_key_id),
+		cmocka_unit_test(test_keyring_init),
+		cmocka_unit_test(test_keyring_round_trip),
+		cmocka_unit_test(test_keyring_previous_and_unknown),
+		cmocka_unit_test(test_keyring_header_tamper),
+		cmocka_unit_test(test_v1_compat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
