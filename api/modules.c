@@ -26,9 +26,8 @@ const api_module *const api_modules[] = {
 	&api_mod_router_import,  /* routers from a CSV file */
 	&api_mod_sms,            /* SMS messages and their retry */
 	&api_mod_mikrotik,
+	&api_mod_rekey, /* router rekey: passwords under the current key */
 	NULL,
-	&api_mod_rekey,          /* router rekey: passwords under the current key */
-	&api_mod_mikrotik,       NULL,
 };
 
 static api_route *routes_all;
