@@ -142,7 +142,6 @@ static void audit_list(api_req *req)
 {
 	api_db_rule rules[2];
 	api_db_map map = {"audit", rules, 0};
-	const char *params[7];
 	audit_query q;
 
 	if (!list_args(req, &q))
@@ -155,14 +154,10 @@ static void audit_list(api_req *req)
 	if (*q.to)
 		rules[map.nrules++] =
 			(api_db_rule){"22", NULL, 422, "to", "must be a valid date and time"};
-	params[0] = q.action;
-	params[1] = q.object_type;
-	params[2] = q.admin_id;
-	params[3] = q.from;
-	params[4] = q.to;
-	params[5] = q.pg.limit;
-	params[6] = q.pg.offset;
-	api_list_json(req, list_sql, 7, params, &q.pg, NULL, &map);
+	api_list_json(req, list_sql, 7,
+		      (const char *[]){q.action, q.object_type, q.admin_id, q.from, q.to,
+				       q.pg.limit, q.pg.offset},
+		      &q.pg, NULL, &map);
 }
 
 static const api_route routes[] = {

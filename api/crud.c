@@ -161,7 +161,8 @@ out:
 void api_get_json(api_req *req, const char *sql, int nparams, const char *const *params, int col,
 		  const char *what, const api_db_map *map)
 {
-	tx_spec sp = {sql, nparams, params, what, map, ROW_ONE, false, NULL, NULL};
+	tx_spec sp = {sql,   nparams, params, what, map, what ? ROW_ONE : ROW_ALWAYS,
+		      false, NULL,    NULL};
 	PGresult *res = tx_run(req, &sp);
 	json_t *data;
 

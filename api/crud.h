@@ -58,7 +58,9 @@ void api_db_fail(api_req *req, PGconn *conn, const PGresult *res, const api_db_m
 /*
  * Runs sql with params in a transaction of the caller's tenant (rolled
  * back) and answers 200 "ok" with the JSON text of column col of its one
- * row; 404 "<what> not found" when there is no row; a failure by map.
+ * row (500 when it is not JSON); 404 "<what> not found" when there is no
+ * row, or, when what is NULL (a row that always exists), a failure; a
+ * failure by map.
  */
 void api_get_json(api_req *req, const char *sql, int nparams, const char *const *params, int col,
 		  const char *what, const api_db_map *map);
@@ -117,8 +119,9 @@ typedef struct {
 
 /*
  * The ORDER BY clause of the query's sort_by (one of keys[0..n), def when
- * absent or empty) and sort_order (asc, or desc: the default).  NULL with
- * errors added ("must be asc or desc", or by_error under sort_by).
+ * absent or empty) and sort_order (asc, or desc: the default).  A refused
+ * sort_order adds "must be asc or desc"; a refused sort_by adds by_error
+ * and returns NULL.
  */
 const char *api_sort_arg(const api_req *req, const api_sort_key *keys, size_t n, const char *def,
 			 const char *by_error, json_t *errors);

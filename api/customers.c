@@ -489,7 +489,7 @@ static void customers_list(api_req *req)
 {
 	char sql[sizeof list_fmt + 128], pattern[4 * CUSTOMER_SEARCH_MAX * 2 + 3];
 	json_t *errors = api_errors_new(req);
-	const char *params[3], *order;
+	const char *order;
 	api_page pg;
 
 	if (!errors)
@@ -501,10 +501,8 @@ static void customers_list(api_req *req)
 	if (!api_errors_none(req, errors))
 		return;
 	snprintf(sql, sizeof sql, list_fmt, order);
-	params[0] = pattern;
-	params[1] = pg.limit;
-	params[2] = pg.offset;
-	api_list_json(req, sql, 3, params, &pg, NULL, &db_map);
+	api_list_json(req, sql, 3, (const char *[]){pattern, pg.limit, pg.offset}, &pg, NULL,
+		      &db_map);
 }
 
 /* A list of the customer's rows by sql (sms_sql or vouchers_sql); 404 for no customer. */
@@ -512,7 +510,6 @@ static void customer_children(api_req *req, const char *sql)
 {
 	const char *id = api_param_uuid(req, 0, "customer");
 	json_t *errors;
-	const char *params[3];
 	api_page pg;
 
 	if (!id || !(errors = api_errors_new(req)))
@@ -520,10 +517,8 @@ static void customer_children(api_req *req, const char *sql)
 	api_page_args(req, &pg, errors);
 	if (!api_errors_none(req, errors))
 		return;
-	params[0] = id;
-	params[1] = pg.limit;
-	params[2] = pg.offset;
-	api_list_json(req, sql, 3, params, &pg, "customer", &db_map);
+	api_list_json(req, sql, 3, (const char *[]){id, pg.limit, pg.offset}, &pg, "customer",
+		      &db_map);
 }
 
 static void customers_communications(api_req *req)

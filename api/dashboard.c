@@ -21,9 +21,7 @@
  * Money is summed per currency, never across currencies.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "api/auth.h"
 #include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
@@ -112,9 +110,7 @@ static const char stats_sql[] =
 static void dashboard_stats(api_req *req)
 {
 	static const api_db_map map = {"dashboard", NULL, 0};
-	json_t *errors = api_errors_new(req), *data;
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
+	json_t *errors = api_errors_new(req);
 	const char *param;
 	char days[16];
 	long n;
@@ -126,20 +122,8 @@ static void dashboard_stats(api_req *req)
 		return;
 	snprintf(days, sizeof days, "%ld", n);
 	param = days;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, stats_sql, 1, NULL, &param, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		api_db_fail(req, conn, res, &map);
-		goto out;
-	}
 	/* Jansson keeps integers as 64-bit: byte sums below 2^63 come out exact. */
-	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	api_get_json(req, stats_sql, 1, &param, 0, NULL, &map);
 }
 
 static const api_route routes[] = {

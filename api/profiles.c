@@ -549,30 +549,25 @@ static bool audit_step(api_req *req, PGconn *conn, const PGresult *res, void *ct
 }
 
 /*
- * Runs a write (params as given; the statement returns id, profile JSON),
- * audits it as action with the member names of body, commits and answers
- * status ok with the profile; 404 when no row came back.
+ * Reads the body as column values and writes them with sql ($1 the values
+ * on create, when id is NULL; else $1 id, $2 the values; the statement
+ * returns id, profile JSON), audits it as action with the member names of
+ * the body, commits and answers status ok with the profile; 404 when no
+ * row came back.
  */
-static void profile_write(api_req *req, const char *sql, int n, const char **params,
-			  const char *action, const json_t *body, int ok, const char *message)
+static void profile_save(api_req *req, const char *id, const char *sql, const char *action, int ok,
+			 const char *message)
 {
+	json_t *body = api_body_object(req), *in = NULL, *data;
+	const char *params[2] = {id, NULL};
+	profile_audit a = {action, body};
 	api_db_rule rules[3];
 	api_db_map map = db_map_make(rules, "profiles", "a profile with this name already exists");
-	profile_audit a = {action, body};
-	json_t *data = api_write_json(req, sql, n, params, 1, "profile", &map, audit_step, &a);
-
-	if (data)
-		api_reply(req, ok, message, data);
-}
-
-static void profiles_create(api_req *req)
-{
-	json_t *body = api_body_object(req), *in = NULL;
 	char *text = NULL;
 
 	if (!body)
 		return;
-	in = profile_input(req, body, true);
+	in = profile_input(req, body, id == NULL);
 	if (!in)
 		goto out;
 	text = json_dumps(in, JSON_COMPACT);
@@ -580,42 +575,28 @@ static void profiles_create(api_req *req)
 		api_reply_error(req, 500, "internal error");
 		goto out;
 	}
-	profile_write(req, insert_sql, 1, (const char **)&text, "profile.create", body, 201,
-		      "Profile created successfully");
+	params[id ? 1 : 0] = text;
+	data = api_write_json(req, sql, id ? 2 : 1, params, 1, "profile", &map, audit_step, &a);
+	if (data)
+		api_reply(req, ok, message, data);
 out:
 	free(text);
 	json_decref(in);
 	json_decref(body);
+}
+
+static void profiles_create(api_req *req)
+{
+	profile_save(req, NULL, insert_sql, "profile.create", 201, "Profile created successfully");
 }
 
 static void profiles_update(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "profile");
-	json_t *body = NULL, *in = NULL;
-	const char *params[2];
-	char *text = NULL;
 
-	if (!id)
-		return;
-	body = api_body_object(req);
-	if (!body)
-		return;
-	in = profile_input(req, body, false);
-	if (!in)
-		goto out;
-	text = json_dumps(in, JSON_COMPACT);
-	if (!text) {
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	params[0] = id;
-	params[1] = text;
-	profile_write(req, update_sql, 2, params, "profile.update", body, 200,
-		      "Profile updated successfully");
-out:
-	free(text);
-	json_decref(in);
-	json_decref(body);
+	if (id)
+		profile_save(req, id, update_sql, "profile.update", 200,
+			     "Profile updated successfully");
 }
 
 static void profiles_get(api_req *req)
@@ -683,7 +664,7 @@ static void profiles_list(api_req *req)
 {
 	char pattern[4 * PROFILE_SEARCH_MAX * 2 + 3];
 	json_t *errors = api_errors_new(req);
-	const char *params[4], *active;
+	const char *active;
 	api_db_rule rules[3];
 	api_db_map map = db_map_make(rules, "profiles", NULL);
 	api_page pg;
@@ -695,11 +676,8 @@ static void profiles_list(api_req *req)
 	api_page_args(req, &pg, errors);
 	if (!api_errors_none(req, errors))
 		return;
-	params[0] = pattern;
-	params[1] = active;
-	params[2] = pg.limit;
-	params[3] = pg.offset;
-	api_list_json(req, list_sql, 4, params, &pg, NULL, &map);
+	api_list_json(req, list_sql, 4, (const char *[]){pattern, active, pg.limit, pg.offset}, &pg,
+		      NULL, &map);
 }
 
 /* Adds the standard set; 201 when it made any, 200 when all were there. */

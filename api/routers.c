@@ -654,17 +654,13 @@ static bool list_args(api_req *req, list_query *q)
 static void routers_list(api_req *req)
 {
 	char sql[sizeof list_fmt + 128];
-	const char *params[4];
 	list_query q;
 
 	if (!list_args(req, &q))
 		return;
 	snprintf(sql, sizeof sql, list_fmt, q.order);
-	params[0] = q.pattern;
-	params[1] = q.status;
-	params[2] = q.pg.limit;
-	params[3] = q.pg.offset;
-	api_list_json(req, sql, 4, params, &q.pg, NULL, &db_map);
+	api_list_json(req, sql, 4, (const char *[]){q.pattern, q.status, q.pg.limit, q.pg.offset},
+		      &q.pg, NULL, &db_map);
 }
 
 static const api_route routes[] = {
