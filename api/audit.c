@@ -12,16 +12,14 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
 #include "api/valid.h"
 #include "common/log.h"
 
-#define AUDIT_PER_PAGE_DEF 15
-#define AUDIT_PER_PAGE_MAX 100
-#define AUDIT_PAGE_MAX     1000000
-#define AUDIT_TEXT_MAX     100 /* characters of action and object_type */
-#define AUDIT_TIME_MAX     40  /* bytes of from and to */
+#define AUDIT_TEXT_MAX 100 /* characters of action and object_type */
+#define AUDIT_TIME_MAX 40  /* bytes of from and to */
 
 static const char insert_sql[] =
 	"INSERT INTO audit_log (tenant_id, admin_id, action, object_type, object_id, details, ip)"
@@ -73,7 +71,7 @@ static const char list_sql[] =
 
 typedef struct {
 	const char *action, *object_type, *admin_id, *from, *to;
-	long page, per_page;
+	api_page pg;
 } audit_query;
 
 /*
@@ -122,14 +120,12 @@ static const char *time_arg(const api_req *req, const char *key, json_t *errors)
 
 static bool list_args(api_req *req, audit_query *q)
 {
-	json_t *errors = json_object();
+	json_t *errors = api_errors_new(req);
 	const char *id;
 
 	memset(q, 0, sizeof *q);
-	if (!errors) {
-		api_reply_error(req, 500, "internal error");
+	if (!errors)
 		return false;
-	}
 	q->action = text_arg(req, "action", errors);
 	q->object_type = text_arg(req, "object_type", errors);
 	id = api_req_query(req, "admin_id");
@@ -138,82 +134,30 @@ static bool list_args(api_req *req, audit_query *q)
 		api_error_add(errors, "admin_id", "must be a UUID");
 	q->from = time_arg(req, "from", errors);
 	q->to = time_arg(req, "to", errors);
-	q->page = api_query_int(req, "page", 1, AUDIT_PAGE_MAX, errors);
-	q->per_page =
-		api_query_int(req, "per_page", AUDIT_PER_PAGE_DEF, AUDIT_PER_PAGE_MAX, errors);
-	if (json_object_size(errors)) {
-		api_reply_invalid(req, "validation failed", errors);
-		return false;
-	}
-	json_decref(errors);
-	return true;
-}
-
-/*
- * Answers a failed list: 422 when PostgreSQL refused a time (naming the
- * times given: it does not say which), else 503 or 500.
- */
-static void reply_list_failure(api_req *req, const audit_query *q, PGconn *conn,
-			       const PGresult *res)
-{
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	hs_db_result r = hs_db_classify(conn, res);
-	char err[256];
-
-	if (state && strncmp(state, "22", 2) == 0) {
-		json_t *errors = json_object();
-
-		if (*q->from)
-			api_error_add(errors, "from", "must be a valid date and time");
-		if (*q->to)
-			api_error_add(errors, "to", "must be a valid date and time");
-		api_reply_invalid(req, "validation failed", errors);
-		return;
-	}
-	hs_db_errmsg(conn, res, err, sizeof err);
-	hs_log(HS_LOG_ERROR, "audit: list: %s", err);
-	api_reply_error(req, r == HS_DB_RETRY ? 503 : 500,
-			r == HS_DB_RETRY ? "database unavailable" : "internal error");
+	api_page_args(req, &q->pg, errors);
+	return api_errors_none(req, errors);
 }
 
 static void audit_list(api_req *req)
 {
-	char limit[24], offset[24];
-	const char *params[7];
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	json_t *items;
+	api_db_rule rules[2];
+	api_db_map map = {"audit", rules, 0};
 	audit_query q;
 
 	if (!list_args(req, &q))
 		return;
-	snprintf(limit, sizeof limit, "%ld", q.per_page);
-	snprintf(offset, sizeof offset, "%ld", (q.page - 1) * q.per_page);
-	params[0] = q.action;
-	params[1] = q.object_type;
-	params[2] = q.admin_id;
-	params[3] = q.from;
-	params[4] = q.to;
-	params[5] = limit;
-	params[6] = offset;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, list_sql, 7, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_list_failure(req, &q, conn, res);
-		goto out;
-	}
-	items = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	api_reply_list(req, items, q.page, q.per_page, atol(PQgetvalue(res, 0, 0)));
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	/* PostgreSQL refuses a time it cannot read without saying which: the
+	 * times given are named. */
+	if (*q.from)
+		rules[map.nrules++] =
+			(api_db_rule){"22", NULL, 422, "from", "must be a valid date and time"};
+	if (*q.to)
+		rules[map.nrules++] =
+			(api_db_rule){"22", NULL, 422, "to", "must be a valid date and time"};
+	api_list_json(req, list_sql, 7,
+		      (const char *[]){q.action, q.object_type, q.admin_id, q.from, q.to,
+				       q.pg.limit, q.pg.offset},
+		      &q.pg, NULL, &map);
 }
 
 static const api_route routes[] = {

@@ -26,19 +26,16 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
 #include "api/valid.h"
-#include "common/log.h"
 
-#define CUSTOMER_NAME_MAX     200  /* characters */
-#define CUSTOMER_NOTES_MAX    4000 /* characters */
-#define CUSTOMER_EMAIL_MAX    254  /* bytes (RFC 5321 path limit) */
-#define CUSTOMER_PHONE_IN     32   /* bytes of a phone number as typed, separators included */
-#define CUSTOMER_SEARCH_MAX   100
-#define CUSTOMER_PER_PAGE_MAX 100
-#define CUSTOMER_PER_PAGE_DEF 15
-#define CUSTOMER_PAGE_MAX     1000000
+#define CUSTOMER_NAME_MAX   200  /* characters */
+#define CUSTOMER_NOTES_MAX  4000 /* characters */
+#define CUSTOMER_EMAIL_MAX  254  /* bytes (RFC 5321 path limit) */
+#define CUSTOMER_PHONE_IN   32   /* bytes of a phone number as typed, separators included */
+#define CUSTOMER_SEARCH_MAX 100
 
 #define CUSTOMER_JSON                                                                              \
 	"json_build_object('id', c.id, 'name', c.name, 'phone', c.phone, 'email', c.email,"        \
@@ -308,33 +305,13 @@ static json_t *customer_validate(const json_t *body, customer_input *in, bool cr
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/*
- * Answers a failed statement: 409 for a phone number another customer
- * has, 503 when the database may answer later, else 500.
- */
-static void reply_db_failure(api_req *req, PGconn *conn, const PGresult *res)
-{
-	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-	hs_db_result r = hs_db_classify(conn, res);
-	char err[256];
+/* 409 for a phone number another customer has. */
+static const api_db_rule db_rules[] = {
+	{NULL, "customers_phone_unique", 409, NULL,
+	 "a customer with this phone number already exists"},
+};
 
-	if (r == HS_DB_CONSTRAINT && constraint &&
-	    strcmp(constraint, "customers_phone_unique") == 0) {
-		api_reply(req, 409, "a customer with this phone number already exists", NULL);
-		return;
-	}
-	hs_db_errmsg(conn, res, err, sizeof err);
-	hs_log(HS_LOG_ERROR, "customers: %s %s: %s", req->method, req->path, err);
-	if (r == HS_DB_RETRY)
-		api_reply_error(req, 503, "database unavailable");
-	else
-		api_reply_error(req, 500, "internal error");
-}
-
-static json_t *cell_json(const PGresult *res, int col)
-{
-	return json_loads(PQgetvalue(res, 0, col), 0, NULL);
-}
+static const api_db_map db_map = {"customers", db_rules, API_NELEM(db_rules)};
 
 /* The audit details of a change: {"fields": [names of the members given]}. */
 static char *audit_details(const customer_input *in)
@@ -362,18 +339,13 @@ static void customer_write(api_req *req, const char *sql, const char *id, custom
 {
 	const char *params[10];
 	char ip[64], *details = audit_details(in);
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
 	json_t *data;
 
 	if (!details) {
 		api_reply_error(req, 500, "internal error");
-		goto out;
+		return;
 	}
 	api_client_ip(req, ip, sizeof ip);
-	conn = api_tx_begin(req);
-	if (!conn)
-		goto out;
 	params[0] = id;
 	for (int i = 0; i < F_COUNT; i++)
 		params[1 + i] = in->vals[i];
@@ -382,26 +354,9 @@ static void customer_write(api_req *req, const char *sql, const char *id, custom
 	params[7] = req->who.admin_id;
 	params[8] = details;
 	params[9] = ip;
-	res = PQexecParams(conn, sql, 10, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "customer not found");
-		goto out;
-	}
-	if (api_tx_end(req, conn, true) != HS_DB_OK) {
-		conn = NULL;
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	conn = NULL;
-	data = cell_json(res, 0);
-	api_reply(req, data ? ok : 500, data ? message : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	data = api_write_json(req, sql, 10, params, 0, "customer", &db_map, NULL, NULL);
+	if (data)
+		api_reply(req, ok, message, data);
 	free(details);
 }
 
@@ -459,29 +414,9 @@ static void customers_update(api_req *req)
 static void customers_get(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "customer");
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	json_t *data;
 
-	if (!id)
-		return;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, select_sql, 1, NULL, &id, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "customer not found");
-		goto out;
-	}
-	data = cell_json(res, 0);
-	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	if (id)
+		api_get_json(req, select_sql, 1, &id, 0, "customer", &db_map);
 }
 
 /* The detach query argument: "true" or "false" (default); -1 with a 422 answered. */
@@ -498,184 +433,92 @@ static int detach_arg(api_req *req)
 	return -1;
 }
 
+/* Refuses (409) to delete a customer who holds vouchers without detach. */
+static bool delete_check(api_req *req, PGconn *conn, const PGresult *res, void *ctx)
+{
+	char msg[128];
+
+	(void)conn;
+	(void)ctx;
+	if (strcmp(PQgetvalue(res, 0, 2), "1") == 0)
+		return true;
+	snprintf(msg, sizeof msg,
+		 "the customer holds %s voucher(s); delete with detach=true to keep them "
+		 "without a customer",
+		 PQgetvalue(res, 0, 1));
+	api_reply(req, 409, msg,
+		  json_pack("{s:I}", "vouchers_count", (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+	return false;
+}
+
 static void customers_delete(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "customer");
 	const char *params[4];
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	char ip[64], msg[128];
+	PGresult *res;
+	char ip[64];
 	int detach;
 
 	if (!id || (detach = detach_arg(req)) < 0)
 		return;
 	api_client_ip(req, ip, sizeof ip);
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
 	params[0] = id;
 	params[1] = detach ? "true" : "false";
 	params[2] = req->who.admin_id;
 	params[3] = ip;
-	res = PQexecParams(conn, delete_sql, 4, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		api_reply_error(req, 404, "customer not found");
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 2), "1") != 0) {
-		snprintf(msg, sizeof msg,
-			 "the customer holds %s voucher(s); delete with detach=true to keep them "
-			 "without a customer",
-			 PQgetvalue(res, 0, 1));
-		api_reply(req, 409, msg,
-			  json_pack("{s:I}", "vouchers_count",
-				    (json_int_t)atoll(PQgetvalue(res, 0, 1))));
-		goto out;
-	}
-	if (api_tx_end(req, conn, true) != HS_DB_OK) {
-		conn = NULL;
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	conn = NULL;
+	res = api_write_counted(req, delete_sql, 4, params, "customer", &db_map, delete_check,
+				NULL);
+	if (!res)
+		return;
 	api_reply(
 		req, 200, "Customer deleted successfully",
 		json_pack("{s:I}", "detached_vouchers", (json_int_t)atoll(PQgetvalue(res, 0, 1))));
-out:
 	PQclear(res);
-	api_tx_end(req, conn, false);
 }
 
 /* ---- lists ---------------------------------------------------------------- */
 
 /* ORDER BY clauses by sort_by and sort_order; the id breaks ties. */
-static const struct {
-	const char *key, *asc, *desc;
-} sort_keys[] = {
+static const api_sort_key sort_keys[] = {
 	{"name", "c.name ASC, c.id ASC", "c.name DESC, c.id DESC"},
 	{"phone", "c.phone ASC NULLS LAST, c.id ASC", "c.phone DESC NULLS LAST, c.id DESC"},
 	{"created_at", "c.created_at ASC, c.id ASC", "c.created_at DESC, c.id DESC"},
 };
 
-/* The ORDER BY clause of sort_by and sort_order, or NULL with errors added. */
-static const char *sort_arg(const api_req *req, json_t *errors)
-{
-	const char *by = api_req_query(req, "sort_by"), *dir = api_req_query(req, "sort_order");
-	bool desc = true;
-
-	if (!by || *by == '\0')
-		by = "created_at";
-	if (dir && *dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-		api_error_add(errors, "sort_order", "must be asc or desc");
-	else if (dir && strcmp(dir, "asc") == 0)
-		desc = false;
-	for (size_t i = 0; i < API_NELEM(sort_keys); i++)
-		if (strcmp(by, sort_keys[i].key) == 0)
-			return desc ? sort_keys[i].desc : sort_keys[i].asc;
-	api_error_add(errors, "sort_by", "must be name, phone or created_at");
-	return NULL;
-}
-
-typedef struct {
-	char pattern[4 * CUSTOMER_SEARCH_MAX * 2 + 3]; /* ILIKE pattern, or "" */
-	const char *order;
-	long page, per_page;
-	char limit[24], offset[24];
-} list_query;
-
-/* Reads page and per_page (and, for the list, search and sort); false with a 422 answered. */
-static bool list_args(api_req *req, list_query *q, bool full)
-{
-	json_t *errors = json_object();
-
-	memset(q, 0, sizeof *q);
-	if (!errors) {
-		api_reply_error(req, 500, "internal error");
-		return false;
-	}
-	if (full) {
-		api_query_pattern(req, "search", CUSTOMER_SEARCH_MAX, q->pattern, errors);
-		q->order = sort_arg(req, errors);
-	}
-	q->page = api_query_int(req, "page", 1, CUSTOMER_PAGE_MAX, errors);
-	q->per_page = api_query_int(req, "per_page", CUSTOMER_PER_PAGE_DEF, CUSTOMER_PER_PAGE_MAX,
-				    errors);
-	if (json_object_size(errors)) {
-		api_reply_invalid(req, "validation failed", errors);
-		return false;
-	}
-	json_decref(errors);
-	snprintf(q->limit, sizeof q->limit, "%ld", q->per_page);
-	snprintf(q->offset, sizeof q->offset, "%ld", (q->page - 1) * q->per_page);
-	return true;
-}
-
-/*
- * Runs a list statement (count, JSON array) with params and answers the
- * page; a NULL count means the parent customer does not exist (404).
- */
-static void list_run(api_req *req, const char *sql, const list_query *q, const char **params,
-		     int nparams)
-{
-	PGresult *res = NULL;
-	PGconn *conn = api_tx_begin(req);
-	json_t *items;
-
-	if (!conn)
-		return;
-	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (PQgetisnull(res, 0, 0)) {
-		api_reply_error(req, 404, "customer not found");
-		goto out;
-	}
-	items = cell_json(res, 1);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	api_reply_list(req, items, q->page, q->per_page, atol(PQgetvalue(res, 0, 0)));
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
-}
-
 static void customers_list(api_req *req)
 {
-	char sql[sizeof list_fmt + 128];
-	const char *params[3];
-	list_query q;
+	char sql[sizeof list_fmt + 128], pattern[4 * CUSTOMER_SEARCH_MAX * 2 + 3];
+	json_t *errors = api_errors_new(req);
+	const char *order;
+	api_page pg;
 
-	if (!list_args(req, &q, true))
+	if (!errors)
 		return;
-	snprintf(sql, sizeof sql, list_fmt, q.order);
-	params[0] = q.pattern;
-	params[1] = q.limit;
-	params[2] = q.offset;
-	list_run(req, sql, &q, params, 3);
+	api_query_pattern(req, "search", CUSTOMER_SEARCH_MAX, pattern, errors);
+	order = api_sort_arg(req, sort_keys, API_NELEM(sort_keys), "created_at",
+			     "must be name, phone or created_at", errors);
+	api_page_args(req, &pg, errors);
+	if (!api_errors_none(req, errors))
+		return;
+	snprintf(sql, sizeof sql, list_fmt, order);
+	api_list_json(req, sql, 3, (const char *[]){pattern, pg.limit, pg.offset}, &pg, NULL,
+		      &db_map);
 }
 
-/* A list of the customer's rows by sql (sms_sql or vouchers_sql). */
+/* A list of the customer's rows by sql (sms_sql or vouchers_sql); 404 for no customer. */
 static void customer_children(api_req *req, const char *sql)
 {
 	const char *id = api_param_uuid(req, 0, "customer");
-	const char *params[3];
-	list_query q;
+	json_t *errors;
+	api_page pg;
 
-	if (!id || !list_args(req, &q, false))
+	if (!id || !(errors = api_errors_new(req)))
 		return;
-	params[0] = id;
-	params[1] = q.limit;
-	params[2] = q.offset;
-	list_run(req, sql, &q, params, 3);
+	api_page_args(req, &pg, errors);
+	if (!api_errors_none(req, errors))
+		return;
+	api_list_json(req, sql, 3, (const char *[]){id, pg.limit, pg.offset}, &pg, "customer",
+		      &db_map);
 }
 
 static void customers_communications(api_req *req)

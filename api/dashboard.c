@@ -21,13 +21,11 @@
  * Money is summed per currency, never across currencies.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
-#include "api/auth.h"
+#include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
 #include "api/valid.h"
-#include "common/log.h"
 
 #define DASHBOARD_DAYS_MAX 90
 #define DASHBOARD_DAYS_DEF 7
@@ -111,44 +109,21 @@ static const char stats_sql[] =
 
 static void dashboard_stats(api_req *req)
 {
-	json_t *errors = json_object(), *data;
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
+	static const api_db_map map = {"dashboard", NULL, 0};
+	json_t *errors = api_errors_new(req);
 	const char *param;
-	char days[16], err[256];
+	char days[16];
 	long n;
 
-	if (!errors) {
-		api_reply_error(req, 500, "internal error");
+	if (!errors)
 		return;
-	}
 	n = api_query_int(req, "days", DASHBOARD_DAYS_DEF, DASHBOARD_DAYS_MAX, errors);
-	if (json_object_size(errors)) {
-		api_reply_invalid(req, "validation failed", errors);
+	if (!api_errors_none(req, errors))
 		return;
-	}
-	json_decref(errors);
 	snprintf(days, sizeof days, "%ld", n);
 	param = days;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, stats_sql, 1, NULL, &param, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		hs_db_errmsg(conn, res, err, sizeof err);
-		hs_log(HS_LOG_ERROR, "dashboard: %s", err);
-		if (hs_db_classify(conn, res) == HS_DB_RETRY)
-			api_reply_error(req, 503, "database unavailable");
-		else
-			api_reply_error(req, 500, "internal error");
-		goto out;
-	}
 	/* Jansson keeps integers as 64-bit: byte sums below 2^63 come out exact. */
-	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	api_get_json(req, stats_sql, 1, &param, 0, NULL, &map);
 }
 
 static const api_route routes[] = {

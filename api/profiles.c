@@ -25,24 +25,21 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
 #include "api/valid.h"
 #include "api/vouchers_int.h"
-#include "common/log.h"
 
-#define PROFILE_NAME_MAX     100
-#define PROFILE_DESC_MAX     2000
-#define PROFILE_RATE_MAX     120 /* characters of a rate limit */
-#define PROFILE_SEARCH_MAX   100
-#define PROFILE_PER_PAGE_MAX 100
-#define PROFILE_PER_PAGE_DEF 15
-#define PROFILE_PAGE_MAX     1000000
-#define PROFILE_IDLE_MAX     86400 /* seconds */
-#define PROFILE_SHARED_MAX   10000
-#define MIB                  1048576LL
-#define GIB                  1073741824LL
-#define DAY                  86400LL
+#define PROFILE_NAME_MAX   100
+#define PROFILE_DESC_MAX   2000
+#define PROFILE_RATE_MAX   120 /* characters of a rate limit */
+#define PROFILE_SEARCH_MAX 100
+#define PROFILE_IDLE_MAX   86400 /* seconds */
+#define PROFILE_SHARED_MAX 10000
+#define MIB                1048576LL
+#define GIB                1073741824LL
+#define DAY                86400LL
 
 /* ---- shared helpers (vouchers_int.h) --------------------------------------- */
 
@@ -95,33 +92,26 @@ hs_db_result api__audit(PGconn *conn, const api_req *req, const char *action, co
 	return r;
 }
 
+/*
+ * The failures of the profiles and vouchers files, in rules (room for 3):
+ * invalid_parameter_value raised with a COLUMN is 422 under it; a unique
+ * or foreign-key conflict is 409 with conflict (NULL: PostgreSQL's message).
+ */
+static api_db_map db_map_make(api_db_rule rules[3], const char *what, const char *conflict)
+{
+	rules[0] = (api_db_rule){"22023", NULL, 422, NULL, NULL};
+	rules[1] = (api_db_rule){"23505", NULL, 409, NULL, conflict};
+	rules[2] = (api_db_rule){"23503", NULL, 409, NULL, conflict};
+	return (api_db_map){what, rules, 3};
+}
+
 void api__reply_db_failure(api_req *req, PGconn *conn, const PGresult *res, const char *what,
 			   const char *conflict)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	hs_db_result r = hs_db_classify(conn, res);
-	char err[256];
+	api_db_rule rules[3];
+	api_db_map map = db_map_make(rules, what, conflict);
 
-	if (state && strcmp(state, "22023") == 0 && column && primary) {
-		json_t *errors = json_object();
-
-		api_error_add(errors, column, primary);
-		api_reply_invalid(req, "validation failed", errors);
-		return;
-	}
-	if (r == HS_DB_CONSTRAINT && state &&
-	    (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)) {
-		api_reply_error(req, 409, conflict ? conflict : (primary ? primary : "conflict"));
-		return;
-	}
-	hs_db_errmsg(conn, res, err, sizeof err);
-	hs_log(HS_LOG_ERROR, "%s: %s %s: %s", what, req->method, req->path, err);
-	if (r == HS_DB_RETRY)
-		api_reply_error(req, 503, "database unavailable");
-	else
-		api_reply_error(req, 500, "internal error");
+	api_db_fail(req, conn, res, &map);
 }
 
 bool api__phone_ok(const char *s)
@@ -540,56 +530,44 @@ static json_t *profile_input(api_req *req, const json_t *body, bool create)
 
 /* ---- handlers ------------------------------------------------------------------ */
 
-/*
- * Runs a write (params as given; the statement returns id, profile JSON),
- * audits it as action with the member names of body, commits and answers
- * status ok with the profile; 404 when no row came back.
- */
-static void profile_write(api_req *req, const char *sql, int n, const char **params,
-			  const char *action, const json_t *body, int ok, const char *message)
-{
-	PGresult *res = NULL;
-	PGconn *conn = api_tx_begin(req);
-	json_t *data;
+/* The audit of a write: its action and the body whose member names it records. */
+typedef struct {
+	const char *action;
+	const json_t *body;
+} profile_audit;
 
-	if (!conn)
-		return;
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		api__reply_db_failure(req, conn, res, "profiles",
-				      "a profile with this name already exists");
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "profile not found");
-		goto out;
-	}
-	if (api__audit(conn, req, action, "profile", PQgetvalue(res, 0, 0),
-		       json_pack("{s:o}", "fields", api__member_names(body))) != HS_DB_OK) {
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	data = api__row_json(res, 1);
-	if (!api__commit(req, conn)) {
-		json_decref(data);
-		conn = NULL;
-		goto out;
-	}
-	conn = NULL;
-	api_reply(req, data ? ok : 500, data ? message : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+/* Audits a write of the profile res returns (id, JSON); false with a 500 answered. */
+static bool audit_step(api_req *req, PGconn *conn, const PGresult *res, void *ctx)
+{
+	const profile_audit *a = ctx;
+
+	if (api__audit(conn, req, a->action, "profile", PQgetvalue(res, 0, 0),
+		       json_pack("{s:o}", "fields", api__member_names(a->body))) == HS_DB_OK)
+		return true;
+	api_reply_error(req, 500, "internal error");
+	return false;
 }
 
-static void profiles_create(api_req *req)
+/*
+ * Reads the body as column values and writes them with sql ($1 the values
+ * on create, when id is NULL; else $1 id, $2 the values; the statement
+ * returns id, profile JSON), audits it as action with the member names of
+ * the body, commits and answers status ok with the profile; 404 when no
+ * row came back.
+ */
+static void profile_save(api_req *req, const char *id, const char *sql, const char *action, int ok,
+			 const char *message)
 {
-	json_t *body = api_body_object(req), *in = NULL;
+	json_t *body = api_body_object(req), *in = NULL, *data;
+	const char *params[2] = {id, NULL};
+	profile_audit a = {action, body};
+	api_db_rule rules[3];
+	api_db_map map = db_map_make(rules, "profiles", "a profile with this name already exists");
 	char *text = NULL;
 
 	if (!body)
 		return;
-	in = profile_input(req, body, true);
+	in = profile_input(req, body, id == NULL);
 	if (!in)
 		goto out;
 	text = json_dumps(in, JSON_COMPACT);
@@ -597,111 +575,75 @@ static void profiles_create(api_req *req)
 		api_reply_error(req, 500, "internal error");
 		goto out;
 	}
-	profile_write(req, insert_sql, 1, (const char **)&text, "profile.create", body, 201,
-		      "Profile created successfully");
+	params[id ? 1 : 0] = text;
+	data = api_write_json(req, sql, id ? 2 : 1, params, 1, "profile", &map, audit_step, &a);
+	if (data)
+		api_reply(req, ok, message, data);
 out:
 	free(text);
 	json_decref(in);
 	json_decref(body);
+}
+
+static void profiles_create(api_req *req)
+{
+	profile_save(req, NULL, insert_sql, "profile.create", 201, "Profile created successfully");
 }
 
 static void profiles_update(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "profile");
-	json_t *body = NULL, *in = NULL;
-	const char *params[2];
-	char *text = NULL;
 
-	if (!id)
-		return;
-	body = api_body_object(req);
-	if (!body)
-		return;
-	in = profile_input(req, body, false);
-	if (!in)
-		goto out;
-	text = json_dumps(in, JSON_COMPACT);
-	if (!text) {
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	params[0] = id;
-	params[1] = text;
-	profile_write(req, update_sql, 2, params, "profile.update", body, 200,
-		      "Profile updated successfully");
-out:
-	free(text);
-	json_decref(in);
-	json_decref(body);
+	if (id)
+		profile_save(req, id, update_sql, "profile.update", 200,
+			     "Profile updated successfully");
 }
 
 static void profiles_get(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "profile");
-	PGresult *res = NULL;
-	PGconn *conn;
-	json_t *data;
 
-	if (!id)
-		return;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, select_sql, 1, NULL, &id, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		api__reply_db_failure(req, conn, res, "profiles", NULL);
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "profile not found");
-		goto out;
-	}
-	data = api__row_json(res, 1);
-	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	api_db_rule rules[3];
+	api_db_map map = db_map_make(rules, "profiles", NULL);
+
+	if (id)
+		api_get_json(req, select_sql, 1, &id, 1, "profile", &map);
 }
 
-static void profiles_delete(api_req *req)
+/* Refuses (409) to delete a profile in use, else audits the delete. */
+static bool delete_step(api_req *req, PGconn *conn, const PGresult *res, void *ctx)
 {
-	const char *id = api_param_uuid(req, 0, "profile");
-	PGresult *res = NULL;
-	PGconn *conn;
 	char msg[128];
 
-	if (!id)
-		return;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, delete_sql, 1, NULL, &id, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		api__reply_db_failure(req, conn, res, "profiles", "the profile is in use");
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		api_reply_error(req, 404, "profile not found");
-		goto out;
-	}
 	if (strcmp(PQgetvalue(res, 0, 1), "1") != 0) {
 		snprintf(msg, sizeof msg,
 			 "the profile is used by %s vouchers or batches; disable it instead "
 			 "(is_active false)",
 			 PQgetvalue(res, 0, 2));
 		api_reply_error(req, 409, msg);
-		goto out;
+		return false;
 	}
-	if (api__audit(conn, req, "profile.delete", "profile", id, NULL) != HS_DB_OK) {
+	if (api__audit(conn, req, "profile.delete", "profile", (const char *)ctx, NULL) !=
+	    HS_DB_OK) {
 		api_reply_error(req, 500, "internal error");
-		goto out;
+		return false;
 	}
-	if (api__commit(req, conn))
+	return true;
+}
+
+static void profiles_delete(api_req *req)
+{
+	api_db_rule rules[3];
+	api_db_map map = db_map_make(rules, "profiles", "the profile is in use");
+	const char *id = api_param_uuid(req, 0, "profile");
+	PGresult *res;
+
+	if (!id)
+		return;
+	res = api_write_counted(req, delete_sql, 1, &id, "profile", &map, delete_step, (void *)id);
+	if (res)
 		api_reply(req, 200, "Profile deleted successfully", NULL);
-	conn = NULL;
-out:
 	PQclear(res);
-	api_tx_end(req, conn, false);
 }
 
 /* Reads is_active ("true"/"false"/absent) into *out ("" for any). */
@@ -720,51 +662,22 @@ static void is_active_arg(const api_req *req, const char **out, json_t *errors)
 
 static void profiles_list(api_req *req)
 {
-	char pattern[4 * PROFILE_SEARCH_MAX * 2 + 3], limit[24], offset[24];
-	json_t *errors = json_object(), *items;
-	const char *params[4], *active;
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	long page, per_page;
+	char pattern[4 * PROFILE_SEARCH_MAX * 2 + 3];
+	json_t *errors = api_errors_new(req);
+	const char *active;
+	api_db_rule rules[3];
+	api_db_map map = db_map_make(rules, "profiles", NULL);
+	api_page pg;
 
-	if (!errors) {
-		api_reply_error(req, 500, "internal error");
+	if (!errors)
 		return;
-	}
 	api_query_pattern(req, "search", PROFILE_SEARCH_MAX, pattern, errors);
 	is_active_arg(req, &active, errors);
-	page = api_query_int(req, "page", 1, PROFILE_PAGE_MAX, errors);
-	per_page =
-		api_query_int(req, "per_page", PROFILE_PER_PAGE_DEF, PROFILE_PER_PAGE_MAX, errors);
-	if (json_object_size(errors)) {
-		api_reply_invalid(req, "validation failed", errors);
+	api_page_args(req, &pg, errors);
+	if (!api_errors_none(req, errors))
 		return;
-	}
-	json_decref(errors);
-	snprintf(limit, sizeof limit, "%ld", per_page);
-	snprintf(offset, sizeof offset, "%ld", (page - 1) * per_page);
-	params[0] = pattern;
-	params[1] = active;
-	params[2] = limit;
-	params[3] = offset;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, list_sql, 4, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		api__reply_db_failure(req, conn, res, "profiles", NULL);
-		goto out;
-	}
-	items = api__row_json(res, 1);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	api_reply_list(req, items, page, per_page, atol(PQgetvalue(res, 0, 0)));
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	api_list_json(req, list_sql, 4, (const char *[]){pattern, active, pg.limit, pg.offset}, &pg,
+		      NULL, &map);
 }
 
 /* Adds the standard set; 201 when it made any, 200 when all were there. */

@@ -26,12 +26,12 @@
 #include <openssl/rand.h>
 
 #include "api/auth.h"
+#include "api/crud.h"
 #include "api/http.h"
 #include "api/module.h"
 #include "api/router_ops.h"
 #include "api/valid.h"
 #include "common/crypto.h"
-#include "common/log.h"
 
 #define ROUTER_NAME_MAX     200 /* characters */
 #define ROUTER_USER_MAX     100
@@ -41,9 +41,6 @@
 #define ROUTER_SECRET_GEN   32
 #define ROUTER_LOCATION_MAX 200 /* characters of each location text */
 #define ROUTER_SEARCH_MAX   100
-#define ROUTER_PER_PAGE_MAX 100
-#define ROUTER_PER_PAGE_DEF 15
-#define ROUTER_PAGE_MAX     1000000
 
 /* A router as answers show it: no password, no RADIUS secret. */
 #define ROUTER_JSON                                                                                \
@@ -427,40 +424,14 @@ out:
 	return rc;
 }
 
-/*
- * Answers a failed statement: 409 for a taken address, 422 for the
- * credentials rule, 503 when the database may answer later, else 500.
- */
-static void reply_db_failure(api_req *req, PGconn *conn, const PGresult *res)
-{
-	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-	hs_db_result r = hs_db_classify(conn, res);
-	char err[256];
+/* 409 for a taken address, 422 for the credentials rule. */
+static const api_db_rule db_rules[] = {
+	{NULL, "mikrotik_devices_ip_address_key", 409, NULL,
+	 "a router with this IP address already exists"},
+	{NULL, "mikrotik_devices_check", 422, "username", "is required with a password"},
+};
 
-	if (r == HS_DB_CONSTRAINT && constraint &&
-	    strcmp(constraint, "mikrotik_devices_ip_address_key") == 0) {
-		api_reply(req, 409, "a router with this IP address already exists", NULL);
-		return;
-	}
-	if (r == HS_DB_CONSTRAINT && constraint &&
-	    strcmp(constraint, "mikrotik_devices_check") == 0) {
-		api_reply_invalid(req, "validation failed",
-				  json_pack("{s:[s]}", "username", "is required with a password"));
-		return;
-	}
-	hs_db_errmsg(conn, res, err, sizeof err);
-	hs_log(HS_LOG_ERROR, "routers: %s %s: %s", req->method, req->path, err);
-	if (r == HS_DB_RETRY)
-		api_reply_error(req, 503, "database unavailable");
-	else
-		api_reply_error(req, 500, "internal error");
-}
-
-/* The router JSON of the first row of res (a text column), or NULL. */
-static json_t *row_json(const PGresult *res, int col)
-{
-	return json_loads(PQgetvalue(res, 0, col), 0, NULL);
-}
+static const api_db_map db_map = {"routers", db_rules, API_NELEM(db_rules)};
 
 /* The audit parameters of a change: who, what, and from where. */
 typedef struct {
@@ -504,45 +475,25 @@ static void router_write(api_req *req, const char *sql, const char *id, router_i
 {
 	const char *params[1 + F_COUNT + 3];
 	audit_params audit = {0};
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
 	json_t *data;
 
 	if (!audit_fill(req, in, &audit)) {
 		api_reply_error(req, 500, "internal error");
 		goto out;
 	}
-	conn = api_tx_begin(req);
-	if (!conn)
-		goto out;
 	params[0] = id;
 	for (int i = 0; i < F_COUNT; i++)
 		params[1 + i] = in->vals[i];
 	params[1 + F_COUNT] = req->who.admin_id;
 	params[2 + F_COUNT] = audit.details;
 	params[3 + F_COUNT] = audit.ip;
-	res = PQexecParams(conn, sql, 4 + F_COUNT, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		reply_db_failure(req, conn, res);
+	data = api_write_json(req, sql, 4 + F_COUNT, params, 0, "router", &db_map, NULL, NULL);
+	if (!data)
 		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "router not found");
-		goto out;
-	}
-	if (api_tx_end(req, conn, true) != HS_DB_OK) {
-		conn = NULL;
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	conn = NULL;
-	data = row_json(res, 0);
-	if (data && secret)
+	if (secret)
 		json_object_set_new(data, "radius_secret", json_string(secret));
-	api_reply(req, data ? ok : 500, data ? message : "internal error", data);
+	api_reply(req, ok, message, data);
 out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
 	audit_free(&audit);
 }
 
@@ -624,29 +575,9 @@ static void routers_update(api_req *req)
 static void routers_get(api_req *req)
 {
 	const char *id = api_param_uuid(req, 0, "router");
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	json_t *data;
 
-	if (!id)
-		return;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, select_sql, 1, NULL, &id, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (PQntuples(res) != 1) {
-		api_reply_error(req, 404, "router not found");
-		goto out;
-	}
-	data = row_json(res, 0);
-	api_reply(req, data ? 200 : 500, data ? "ok" : "internal error", data);
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	if (id)
+		api_get_json(req, select_sql, 1, &id, 0, "router", &db_map);
 }
 
 static void routers_delete(api_req *req)
@@ -654,8 +585,7 @@ static void routers_delete(api_req *req)
 	const char *id = api_param_uuid(req, 0, "router");
 	audit_params audit = {0};
 	const char *params[4];
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
+	PGresult *res;
 
 	if (!id)
 		return;
@@ -663,32 +593,15 @@ static void routers_delete(api_req *req)
 		api_reply_error(req, 500, "internal error");
 		goto out;
 	}
-	conn = api_tx_begin(req);
-	if (!conn)
-		goto out;
 	params[0] = id;
 	params[1] = req->who.admin_id;
 	params[2] = audit.details;
 	params[3] = audit.ip;
-	res = PQexecParams(conn, delete_sql, 4, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		api_reply_error(req, 404, "router not found");
-		goto out;
-	}
-	if (api_tx_end(req, conn, true) != HS_DB_OK) {
-		conn = NULL;
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	conn = NULL;
-	api_reply(req, 200, "Router deleted successfully", NULL);
-out:
+	res = api_write_counted(req, delete_sql, 4, params, "router", &db_map, NULL, NULL);
+	if (res)
+		api_reply(req, 200, "Router deleted successfully", NULL);
 	PQclear(res);
-	api_tx_end(req, conn, false);
+out:
 	audit_free(&audit);
 }
 
@@ -698,13 +611,11 @@ typedef struct {
 	char pattern[4 * ROUTER_SEARCH_MAX * 2 + 3]; /* ILIKE pattern, or "" */
 	const char *status;                          /* "" for any */
 	const char *order;                           /* an ORDER BY clause */
-	long page, per_page;
+	api_page pg;
 } list_query;
 
 /* ORDER BY clauses by sort_by and sort_order; the id breaks ties. */
-static const struct {
-	const char *key, *asc, *desc;
-} sort_keys[] = {
+static const api_sort_key sort_keys[] = {
 	{"name", "d.name ASC, d.id ASC", "d.name DESC, d.id DESC"},
 	{"ip_address", "d.ip_address ASC, d.id ASC", "d.ip_address DESC, d.id DESC"},
 	{"status", "d.status ASC, d.name ASC, d.id ASC", "d.status DESC, d.name DESC, d.id DESC"},
@@ -725,88 +636,32 @@ static void status_arg(const api_req *req, list_query *q, json_t *errors)
 	q->status = s;
 }
 
-static void sort_args(const api_req *req, list_query *q, json_t *errors)
-{
-	const char *by = api_req_query(req, "sort_by"), *dir = api_req_query(req, "sort_order");
-	bool desc = true;
-	size_t i;
-
-	if (!by || *by == '\0')
-		by = "created_at";
-	if (dir && *dir && strcmp(dir, "asc") && strcmp(dir, "desc"))
-		api_error_add(errors, "sort_order", "must be asc or desc");
-	else if (dir && strcmp(dir, "asc") == 0)
-		desc = false;
-	for (i = 0; i < sizeof sort_keys / sizeof sort_keys[0]; i++)
-		if (strcmp(by, sort_keys[i].key) == 0)
-			break;
-	if (i == sizeof sort_keys / sizeof sort_keys[0]) {
-		api_error_add(errors, "sort_by", "must be name, ip_address, status or created_at");
-		return;
-	}
-	q->order = desc ? sort_keys[i].desc : sort_keys[i].asc;
-}
-
-/* Reads the list's query arguments; false with a 422 answered. */
+/* Reads the list's query arguments; false with the answer given. */
 static bool list_args(api_req *req, list_query *q)
 {
-	json_t *errors = json_object();
+	json_t *errors = api_errors_new(req);
 
 	memset(q, 0, sizeof *q);
-	if (!errors) {
-		api_reply_error(req, 500, "internal error");
+	if (!errors)
 		return false;
-	}
 	api_query_pattern(req, "search", ROUTER_SEARCH_MAX, q->pattern, errors);
 	status_arg(req, q, errors);
-	sort_args(req, q, errors);
-	q->page = api_query_int(req, "page", 1, ROUTER_PAGE_MAX, errors);
-	q->per_page =
-		api_query_int(req, "per_page", ROUTER_PER_PAGE_DEF, ROUTER_PER_PAGE_MAX, errors);
-	if (json_object_size(errors)) {
-		api_reply_invalid(req, "validation failed", errors);
-		return false;
-	}
-	json_decref(errors);
-	return true;
+	q->order = api_sort_arg(req, sort_keys, API_NELEM(sort_keys), "created_at",
+				"must be name, ip_address, status or created_at", errors);
+	api_page_args(req, &q->pg, errors);
+	return api_errors_none(req, errors);
 }
 
 static void routers_list(api_req *req)
 {
-	char sql[sizeof list_fmt + 128], limit[24], offset[24];
-	const char *params[4];
-	PGresult *res = NULL;
-	PGconn *conn = NULL;
-	json_t *items;
+	char sql[sizeof list_fmt + 128];
 	list_query q;
 
 	if (!list_args(req, &q))
 		return;
 	snprintf(sql, sizeof sql, list_fmt, q.order);
-	snprintf(limit, sizeof limit, "%ld", q.per_page);
-	snprintf(offset, sizeof offset, "%ld", (q.page - 1) * q.per_page);
-	params[0] = q.pattern;
-	params[1] = q.status;
-	params[2] = limit;
-	params[3] = offset;
-	conn = api_tx_begin(req);
-	if (!conn)
-		return;
-	res = PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
-	if (hs_db_classify(conn, res) != HS_DB_OK || PQntuples(res) != 1) {
-		reply_db_failure(req, conn, res);
-		goto out;
-	}
-	items = row_json(res, 1);
-	if (!json_is_array(items)) {
-		json_decref(items);
-		api_reply_error(req, 500, "internal error");
-		goto out;
-	}
-	api_reply_list(req, items, q.page, q.per_page, atol(PQgetvalue(res, 0, 0)));
-out:
-	PQclear(res);
-	api_tx_end(req, conn, false);
+	api_list_json(req, sql, 4, (const char *[]){q.pattern, q.status, q.pg.limit, q.pg.offset},
+		      &q.pg, NULL, &db_map);
 }
 
 static const api_route routes[] = {
