@@ -12,7 +12,7 @@ API_CFLAGS := $(HSCOMMON_CFLAGS)
 API_SAN_LIB := $(BUILD)/san/libhsapi.a
 API_SAN_LIB_OBJS := $(filter-out $(BUILD)/san/api/main.o,$(API_SAN_OBJS)) \
                     $(API_JOBS_SAN_OBJS)
-API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread -lqrencode $(API_COA_LDLIBS)
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcurl -lssl -lcrypto -lpthread -lqrencode $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.

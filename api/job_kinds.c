@@ -38,6 +38,10 @@ const api_job_kind api__jobs_builtin[] = {
 	 .handler = api__job_backup,
 	 .max_attempts = 3,
 	 .period_s = api__job_backup_period},
+	/* A payment's status check; the row's max_attempts
+	 * (PAYMENT_CHECK_ATTEMPTS) decides, and the last attempt expires the
+	 * payment. */
+	{.kind = "payment.check", .handler = api__job_payment_check},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

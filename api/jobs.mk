@@ -5,7 +5,8 @@
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
 API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c \
-                 $(filter-out api/job_kinds.c,$(wildcard api/job_*.c))
+                 $(filter-out api/job_kinds.c,$(wildcard api/job_*.c)) \
+                 api/pay.c api/pay_stripe.c api/pay_flutterwave.c
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
 API_JOBS_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(API_JOBS_SRCS))
 
@@ -22,7 +23,9 @@ $(API_COA_OBJS): $(FR_STAMP)
 # api/job_kick.c (router.kick, the disconnect fallback) talks to routers
 # through librouteros (routeros/routeros.mk) and opens their sealed API
 # passwords with common/crypto.c: OpenSSL for both.
-API_JOBS_LDLIBS := -ljansson -lpq -lpthread $(API_COA_LDLIBS) $(ROS_LDLIBS)
+# api/job_payment.c (payment.check) asks the gateways through api/pay*.c:
+# libcurl, and OpenSSL for the webhooks' HMAC.
+API_JOBS_LDLIBS := -ljansson -lpq -lpthread -lcurl -lcrypto $(API_COA_LDLIBS) $(ROS_LDLIBS)
 
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o

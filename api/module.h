@@ -68,5 +68,7 @@ extern const api_module api_mod_router_ops;
 extern const api_module api_mod_router_backups;
 extern const api_module api_mod_router_import;
 extern const api_module api_mod_mikrotik;
+extern const api_module api_mod_payments;
+extern const api_module api_mod_purchase;
 
 #endif
