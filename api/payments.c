@@ -20,6 +20,7 @@
 #include "api/http.h"
 #include "api/module.h"
 #include "api/pay.h"
+#include "api/payments.h"
 #include "api/valid.h"
 #include "common/log.h"
 
@@ -267,3 +268,65 @@ const api_module api_mod_payments = {
 	.routes = routes,
 	.nroutes = API_NELEM(routes),
 };
+
+/* ---- refunds of vouchers paid online (api/payments.h) ------------------------------- */
+
+/* $1 the voucher: its succeeded online payment, locked, and the amount to refund. */
+static const char refund_target_sql[] =
+	"SELECT y.id, y.gateway, coalesce(y.gateway_txn, ''), v.refund_minor"
+	" FROM payments y JOIN vouchers v ON v.id = y.voucher_id"
+	" WHERE y.voucher_id = $1 AND y.status = 'succeeded'"
+	" AND y.gateway IN ('stripe', 'flutterwave') FOR UPDATE OF y";
+
+bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher_id,
+				 json_t **info)
+{
+	char ref[PAY_REF_MAX], err[300], id[API_UUID_LEN];
+	const pay_driver *d;
+	const char *p[2];
+	PGresult *res;
+	pay_result r;
+	bool ok = false;
+
+	*info = NULL;
+	res = PQexecParams(conn, refund_target_sql, 1, NULL, &voucher_id, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		ok = true;
+		goto out;
+	}
+	d = pay_driver_find(PQgetvalue(res, 0, 1));
+	snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+	r = d ? d->refund(req->app->cfg, PQgetvalue(res, 0, 2), atoll(PQgetvalue(res, 0, 3)), ref,
+			  err, sizeof err)
+	      : PAY_CONFIG;
+	if (r != PAY_OK) {
+		char msg[400];
+
+		hs_log(HS_LOG_WARN, "payments: refund of payment %s: %s", id, d ? err : "no driver");
+		snprintf(msg, sizeof msg, "the gateway did not refund the payment: %s",
+			 d ? err : "unknown gateway");
+		api_reply_error(req, r == PAY_CONFIG ? 503 : 502, msg);
+		goto out;
+	}
+	PQclear(res);
+	p[0] = id;
+	p[1] = ref[0] ? ref : NULL;
+	res = PQexecParams(conn,
+			   "UPDATE payments SET status = 'refunded', refunded_at = now(),"
+			   " refund_ref = $2 WHERE id = $1",
+			   2, NULL, p, NULL, NULL, 0);
+	if (hs_db_classify(conn, res) != HS_DB_OK) {
+		api_reply_error(req, 500, "internal error");
+		goto out;
+	}
+	*info = json_pack("{s:s, s:s, s:s?}", "payment_id", id, "gateway", d->name, "refund_ref",
+			  ref[0] ? ref : NULL);
+	ok = true;
+out:
+	PQclear(res);
+	return ok;
+}

@@ -207,7 +207,8 @@ $$;
 -- transaction P_REF. P_REF and P_TXN, when given, are recorded.
 -- Returns {result, payment_id, status, voucher_id, detail} where result is
 -- issued, already (voucher issued before), duplicate (this event was
--- applied before: nothing changes), mismatch, refused, failed, refunded,
+-- applied before: nothing changes), mismatch or refused (nothing issued,
+-- the reason kept in payments.error, the event not recorded), failed, refunded,
 -- ignored (nothing to change) or unknown (no such payment: nothing
 -- recorded). Concurrent calls with the same event wait for each other on
 -- payment_events' key; calls with different events on the payment's row.
@@ -270,9 +271,13 @@ BEGIN
             END IF;
         END IF;
         IF v_result IN ('mismatch', 'refused') THEN
-            UPDATE payments SET error = left(v_detail, 2000),
-                                gateway_txn = coalesce(p_txn, gateway_txn)
-             WHERE id = v_id;
+            -- Refused: the payment records why, and the event is not used
+            -- up (the same event is refused again, never applied later).
+            UPDATE payments SET error = left(v_detail, 2000) WHERE id = v_id;
+            DELETE FROM payment_events WHERE gateway = p_gateway AND event_id = p_event_id;
+            RETURN jsonb_build_object('result', v_result, 'payment_id', v_id,
+                                      'status', pay.status, 'voucher_id', pay.voucher_id,
+                                      'detail', v_detail);
         END IF;
     ELSIF p_outcome = 'failed' THEN
         IF pay.status = 'pending' THEN
