@@ -62,8 +62,7 @@ static api_job_result expire(api_job_ctx *ctx, const char *id, const char *why)
 }
 
 /* Not settled yet: retry, or expire on the last attempt. */
-static api_job_result not_yet(api_job_ctx *ctx, const api_job *job, const char *id,
-			      const char *why)
+static api_job_result not_yet(api_job_ctx *ctx, const api_job *job, const char *id, const char *why)
 {
 	if (job->attempts >= job->max_attempts)
 		return expire(ctx, id, why);

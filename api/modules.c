@@ -20,9 +20,9 @@ const api_module *const api_modules[] = {
 	&api_mod_router_ops,     /* test-connection, RADIUS set-up, profile sync */
 	&api_mod_router_backups, /* backups, restores, the daily schedule */
 	&api_mod_router_import,  /* routers from a CSV file */
-	&api_mod_mikrotik,       &api_mod_payments,    /* webhooks, the operators' list */
+	&api_mod_payments,       /* webhooks, the operators' payments */
 	&api_mod_purchase,       /* the public purchase pages */
-	NULL,
+	&api_mod_mikrotik,       NULL,
 };
 
 static api_route *routes_all;

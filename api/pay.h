@@ -52,12 +52,12 @@ typedef struct {
 
 /* A verified outcome of a payment, from a webhook or a status query. */
 typedef struct {
-	char event_id[256];          /* the exactly-once key */
-	char payment_id[40];         /* ours, "" when the event names only the gateway's */
-	char ref[PAY_REF_MAX];       /* "" when unknown */
-	char txn[PAY_REF_MAX];       /* "" when unknown */
-	const char *outcome;         /* "succeeded", "failed", "refunded"; NULL: nothing to apply */
-	long long amount_minor;      /* -1 when the event carries none */
+	char event_id[256];     /* the exactly-once key */
+	char payment_id[40];    /* ours, "" when the event names only the gateway's */
+	char ref[PAY_REF_MAX];  /* "" when unknown */
+	char txn[PAY_REF_MAX];  /* "" when unknown */
+	const char *outcome;    /* "succeeded", "failed", "refunded"; NULL: nothing to apply */
+	long long amount_minor; /* -1 when the event carries none */
 	char currency[4];
 } pay_event;
 

@@ -38,8 +38,8 @@ static void answer_error(const pay_http_res *a, char *err, size_t errlen)
  * One call whose answer is {"status":"success", "data":{...}}: *data gets
  * the parsed answer (caller frees) on OK.
  */
-static pay_result call(const hs_config *cfg, const char *method, const char *url,
-		       const char *body, const char *idem, json_t **data, char *err, size_t errlen)
+static pay_result call(const hs_config *cfg, const char *method, const char *url, const char *body,
+		       const char *idem, json_t **data, char *err, size_t errlen)
 {
 	pay_http_res a = {0};
 	pay_result r;
@@ -156,7 +156,8 @@ static pay_result verify_id(const hs_config *cfg, const char *id, pay_event *ev,
 	snprintf(url, sizeof url, "%s/v3/transactions/%s/verify", cfg->flutterwave_api_base, id);
 	r = call(cfg, "GET", url, NULL, NULL, &data, err, errlen);
 	if (r == PAY_OK && !transaction_event(json_object_get(data, "data"), ev)) {
-		snprintf(err, errlen, "flutterwave's transaction lacks id, tx_ref, amount or currency");
+		snprintf(err, errlen,
+			 "flutterwave's transaction lacks id, tx_ref, amount or currency");
 		r = PAY_REFUSED;
 	}
 	json_decref(data);
@@ -176,7 +177,8 @@ static pay_wh_result flw_webhook(const hs_config *cfg, const char *sig, const ch
 	memset(ev, 0, sizeof *ev);
 	ev->amount_minor = -1;
 	if (!cfg->flutterwave_secret_hash[0] || !cfg->flutterwave_secret_key[0]) {
-		snprintf(err, errlen, "FLUTTERWAVE_SECRET_HASH or FLUTTERWAVE_SECRET_KEY is not set");
+		snprintf(err, errlen,
+			 "FLUTTERWAVE_SECRET_HASH or FLUTTERWAVE_SECRET_KEY is not set");
 		return PAY_WH_CONFIG;
 	}
 	if (!sig || !pay__equal(sig, cfg->flutterwave_secret_hash)) {
@@ -224,7 +226,8 @@ static pay_result flw_status(const hs_config *cfg, const char *payment_id, const
 			 cfg->flutterwave_api_base, payment_id);
 		r = call(cfg, "GET", url, NULL, NULL, &data, err, errlen);
 		if (r == PAY_OK && !transaction_event(json_object_get(data, "data"), ev)) {
-			snprintf(err, errlen, "flutterwave's transaction lacks id, tx_ref or amount");
+			snprintf(err, errlen,
+				 "flutterwave's transaction lacks id, tx_ref or amount");
 			r = PAY_REFUSED;
 		}
 	}

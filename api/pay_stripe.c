@@ -43,7 +43,8 @@ static void lower3(char out[4], const char *cur)
 static void answer_error(const pay_http_res *a, char *err, size_t errlen)
 {
 	json_t *j = a->body ? json_loads(a->body, 0, NULL) : NULL;
-	const char *msg = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(j, "error"), "message"));
 
 	snprintf(err, errlen, "stripe answered %ld%s%.200s", a->status, msg ? ": " : "",
 		 msg ? msg : "");
@@ -140,7 +141,8 @@ static pay_wh_result signature_check(const hs_config *cfg, const char *sig, cons
 		return r;
 	}
 	ts = atoll(t);
-	if (ts < now - cfg->payment_webhook_tolerance || ts > now + cfg->payment_webhook_tolerance) {
+	if (ts < now - cfg->payment_webhook_tolerance ||
+	    ts > now + cfg->payment_webhook_tolerance) {
 		snprintf(err, errlen, "the signature's timestamp is outside the tolerance");
 		return PAY_WH_STALE;
 	}
@@ -203,8 +205,9 @@ static bool member_is(const json_t *obj, const char *key, const char *want)
 /* Our payment id from an object's metadata, "" when it has none. */
 static void payment_id_of(const json_t *obj, pay_event *ev)
 {
-	pay__copy(ev->payment_id, sizeof ev->payment_id,
-		  json_string_value(json_object_get(json_object_get(obj, "metadata"), "payment_id")));
+	pay__copy(
+		ev->payment_id, sizeof ev->payment_id,
+		json_string_value(json_object_get(json_object_get(obj, "metadata"), "payment_id")));
 }
 
 /* A Checkout Session object into ev; outcome succeeded once it is paid. */
@@ -216,7 +219,8 @@ static bool session_event(const json_t *obj, pay_event *ev)
 	if (!pay__copy(ev->ref, sizeof ev->ref, json_string_value(json_object_get(obj, "id"))) ||
 	    !json_is_integer(amt) || !currency_of(json_object_get(obj, "currency"), ev->currency))
 		return false;
-	pay__copy(ev->txn, sizeof ev->txn, json_string_value(json_object_get(obj, "payment_intent")));
+	pay__copy(ev->txn, sizeof ev->txn,
+		  json_string_value(json_object_get(obj, "payment_intent")));
 	ev->amount_minor = json_integer_value(amt);
 	if (member_is(obj, "payment_status", "paid"))
 		ev->outcome = "succeeded";
@@ -296,8 +300,9 @@ static pay_result stripe_status(const hs_config *cfg, const char *payment_id, co
 	(void)txn;
 	memset(ev, 0, sizeof *ev);
 	ev->amount_minor = -1;
-	if (!ref || !ref[0] || strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				       "0123456789_") != strlen(ref)) {
+	if (!ref || !ref[0] ||
+	    strspn(ref, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789_") != strlen(ref)) {
 		snprintf(err, errlen, "the payment has no checkout session");
 		return PAY_REFUSED;
 	}

@@ -24,11 +24,11 @@
 #include "api/valid.h"
 #include "common/log.h"
 
-#define PAY_POOL_WAIT_MS  2000
-#define PAY_RAW_MAX       65536
-#define PAY_PER_PAGE_MAX  100
-#define PAY_PER_PAGE_DEF  15
-#define PAY_PAGE_MAX      1000000
+#define PAY_POOL_WAIT_MS 2000
+#define PAY_RAW_MAX      65536
+#define PAY_PER_PAGE_MAX 100
+#define PAY_PER_PAGE_DEF 15
+#define PAY_PAGE_MAX     1000000
 
 /* ---- webhooks ---------------------------------------------------------------------- */
 
@@ -52,9 +52,9 @@ static int settle_status(const char *result)
 		const char *result;
 		int status;
 	} map[] = {
-		{"issued", 200},  {"already", 200},  {"duplicate", 200}, {"failed", 200},
-		{"refunded", 200}, {"ignored", 200}, {"mismatch", 422},  {"refused", 409},
-		{"unknown", 404},
+		{"issued", 200},   {"already", 200},  {"duplicate", 200},
+		{"failed", 200},   {"refunded", 200}, {"ignored", 200},
+		{"mismatch", 422}, {"refused", 409},  {"unknown", 404},
 	};
 
 	for (size_t i = 0; result && i < API_NELEM(map); i++)
@@ -108,8 +108,8 @@ static void webhook(api_req *req, const pay_driver *d)
 	if (pay_settle(conn, d->name, &ev, req->body_len <= PAY_RAW_MAX ? req->body : NULL, &out,
 		       &retry, err, sizeof err) != 0) {
 		hs_log(HS_LOG_WARN, "payments: %s event %s: %s", d->name, ev.event_id, err);
-		api_reply_error(req, retry ? 503 : 500, retry ? "database unavailable"
-							      : "internal error");
+		api_reply_error(req, retry ? 503 : 500,
+				retry ? "database unavailable" : "internal error");
 		goto out;
 	}
 	result = json_string_value(json_object_get(out, "result"));
@@ -162,8 +162,8 @@ static const char get_sql[] =
 static const char *const statuses[] = {"pending", "succeeded", "failed", "refunded", "expired"};
 
 /* The list's filters and page; false with a 422 answered. */
-static bool list_args(api_req *req, const char *p[4], char limit[24], char offset[24],
-		      long *page, long *per_page)
+static bool list_args(api_req *req, const char *p[4], char limit[24], char offset[24], long *page,
+		      long *per_page)
 {
 	json_t *errors = json_object();
 	const char *s = api_req_query(req, "status"), *g = api_req_query(req, "gateway");
@@ -278,8 +278,7 @@ static const char refund_target_sql[] =
 	" WHERE y.voucher_id = $1 AND y.status = 'succeeded'"
 	" AND y.gateway IN ('stripe', 'flutterwave') FOR UPDATE OF y";
 
-bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher_id,
-				 json_t **info)
+bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher_id, json_t **info)
 {
 	char ref[PAY_REF_MAX], err[300], id[API_UUID_LEN];
 	const pay_driver *d;
@@ -306,7 +305,8 @@ bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher
 	if (r != PAY_OK) {
 		char msg[400];
 
-		hs_log(HS_LOG_WARN, "payments: refund of payment %s: %s", id, d ? err : "no driver");
+		hs_log(HS_LOG_WARN, "payments: refund of payment %s: %s", id,
+		       d ? err : "no driver");
 		snprintf(msg, sizeof msg, "the gateway did not refund the payment: %s",
 			 d ? err : "unknown gateway");
 		api_reply_error(req, r == PAY_CONFIG ? 503 : 502, msg);

@@ -23,7 +23,6 @@
  * it is not configured): the caller rolls back, and the voucher stays as
  * it was.
  */
-bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher_id,
-				 json_t **info);
+bool api_payments_refund_voucher(api_req *req, PGconn *conn, const char *voucher_id, json_t **info);
 
 #endif

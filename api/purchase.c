@@ -75,12 +75,23 @@ static void text(page *p, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': html(p, "&amp;"); break;
-		case '<': html(p, "&lt;"); break;
-		case '>': html(p, "&gt;"); break;
-		case '"': html(p, "&quot;"); break;
-		case '\'': html(p, "&#39;"); break;
-		default: put(p, s, 1);
+		case '&':
+			html(p, "&amp;");
+			break;
+		case '<':
+			html(p, "&lt;");
+			break;
+		case '>':
+			html(p, "&gt;");
+			break;
+		case '"':
+			html(p, "&quot;");
+			break;
+		case '\'':
+			html(p, "&#39;");
+			break;
+		default:
+			put(p, s, 1);
 		}
 	}
 }
@@ -90,7 +101,8 @@ static void head(page *p, const char *title, int refresh)
 	char meta[64] = "";
 
 	if (refresh > 0)
-		snprintf(meta, sizeof meta, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh);
+		snprintf(meta, sizeof meta, "<meta http-equiv=\"refresh\" content=\"%d\">",
+			 refresh);
 	html(p, "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
 	html(p, meta);
@@ -110,8 +122,9 @@ static void page_send(api_req *req, page *p, int status)
 	html(p, "</body></html>");
 	api_reply_header(req, "Cache-Control", "no-store");
 	api_reply_header(req, "Referrer-Policy", "no-referrer");
-	api_reply_header(req, "Content-Security-Policy",
-			 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:");
+	api_reply_header(
+		req, "Content-Security-Policy",
+		"default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:");
 	if (p->failed) {
 		free(p->buf);
 		api_reply_error(req, 500, "internal error");
@@ -288,8 +301,8 @@ static void offer_page(api_req *req, const char *slug, const PGresult *res, cons
 /* The offer of slug into *res; false with the page answered (404, 503). */
 static bool offer_load(api_req *req, PGconn *conn, const char *slug, PGresult **res)
 {
-	*res = PQexecParams(conn, "SELECT * FROM hs_purchase_offer($1)", 1, NULL, &slug, NULL,
-			    NULL, 0);
+	*res = PQexecParams(conn, "SELECT * FROM hs_purchase_offer($1)", 1, NULL, &slug, NULL, NULL,
+			    0);
 	if (hs_db_classify(conn, *res) != HS_DB_OK) {
 		reply_message(req, 503, "Try again later", "The shop is not available right now.");
 		return false;
@@ -381,8 +394,10 @@ static bool payment_open(api_req *req, PGconn *conn, const char *slug, const buy
 	p[4] = o->hash;
 	p[5] = delay;
 	p[6] = attempts;
-	res = PQexecParams(conn, "SELECT * FROM hs_payment_open($1, $2::uuid, $3, $4, $5, $6::int,"
-				 " $7::int)", 7, NULL, p, NULL, NULL, 0);
+	res = PQexecParams(conn,
+			   "SELECT * FROM hs_payment_open($1, $2::uuid, $3, $4, $5, $6::int,"
+			   " $7::int)",
+			   7, NULL, p, NULL, NULL, 0);
 	if (hs_db_classify(conn, res) == HS_DB_OK && PQntuples(res) == 1) {
 		snprintf(o->id, sizeof o->id, "%s", PQgetvalue(res, 0, 0));
 		snprintf(o->profile, sizeof o->profile, "%s", PQgetvalue(res, 0, 2));
@@ -413,8 +428,7 @@ static void payment_record(PGconn *conn, const opened *o, const pay_checkout_res
 }
 
 /* The status page's URL (PUBLIC_BASE_URL/buy/slug/payments/id?token=...). */
-static void status_url(const api_req *req, const char *slug, const opened *o, char *out,
-		       size_t n)
+static void status_url(const api_req *req, const char *slug, const opened *o, char *out, size_t n)
 {
 	snprintf(out, n, "%s/buy/%s/payments/%s?token=%s", req->app->cfg->public_base_url, slug,
 		 o->id, o->token);
@@ -442,9 +456,13 @@ static void checkout(api_req *req, PGconn *conn, const char *slug, const buy_for
 		     const opened *o)
 {
 	char url[1024], err[300];
-	pay_checkout_req rq = {.payment_id = o->id, .amount_minor = o->amount_minor,
-			       .currency = o->currency, .description = o->profile,
-			       .phone = f->phone, .success_url = url, .cancel_url = url};
+	pay_checkout_req rq = {.payment_id = o->id,
+			       .amount_minor = o->amount_minor,
+			       .currency = o->currency,
+			       .description = o->profile,
+			       .phone = f->phone,
+			       .success_url = url,
+			       .cancel_url = url};
 	pay_checkout_res r;
 	pay_result pr;
 

@@ -377,8 +377,8 @@ static void vouchers_refund(api_req *req)
 				"reason", reason, "disconnects_queued", cut ? atoi(cut) : 0,
 				"payment", paid),
 		      200, "Voucher refunded",
-		      json_pack("{s:i, s:O?}", "disconnects_queued", cut ? atoi(cut) : 0,
-				"payment", paid));
+		      json_pack("{s:i, s:O?}", "disconnects_queued", cut ? atoi(cut) : 0, "payment",
+				paid));
 	conn = NULL;
 out:
 	json_decref(paid);

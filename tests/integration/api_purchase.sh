@@ -84,7 +84,7 @@ LOC=$(grep -i '^location' "$page.h" | tr -d '\r' | cut -d' ' -f2)
 t_like "$LOC" '^https://checkout\.stripe\.test/c/pay/cs_[0-9]+$' "  to the Checkout Session's url"
 PAY=$(owner "SELECT id FROM payments ORDER BY created_at DESC LIMIT 1")
 t_is "$(owner "SELECT status || ' ' || amount_minor || ' ' || currency || ' ' || payer_phone || ' ' || (profile_id = '$PA') FROM payments WHERE id = '$PAY'")" \
-	"pending 5000 UGX +256700000001 t" "a pending payment at the profile's price"
+	"pending 5000 UGX +256700000001 true" "a pending payment at the profile's price"
 SUCCESS=$(curl -s "$SB/_ctl/log" | jq -r '[.[] | select(.path == "/v1/checkout/sessions")] | last | .body' |
 	tr '&' '\n' | sed -n 's/^success_url=//p' | python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.stdin.read().strip()))')
 t_like "$SUCCESS" "^https://wifi\.example\.net/buy/ten-a/payments/$PAY\?token=[A-Za-z0-9_-]{43}$" \
