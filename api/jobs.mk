@@ -30,11 +30,13 @@ API_JOBS_LDLIBS := -ljansson -lpq -lpthread -lcurl -lcrypto $(API_COA_LDLIBS) $(
 JOBTOOL := $(BUILD)/tests/jobtool
 JOBTOOL_OBJ := $(BUILD)/san/tests/integration/jobtool.o
 JOBS_UNIT_BIN := $(BUILD)/tests/unit/test_jobs
+# The payment drivers' checks that need no network (signatures, events).
+PAY_UNIT_BIN := $(BUILD)/tests/unit/test_pay
 
-ALL_TARGETS += $(JOBTOOL) $(JOBS_UNIT_BIN)
-TEST_SUITES += $(JOBS_UNIT_BIN) tests/integration/jobs_queue.sh
+ALL_TARGETS += $(JOBTOOL) $(JOBS_UNIT_BIN) $(PAY_UNIT_BIN)
+TEST_SUITES += $(JOBS_UNIT_BIN) $(PAY_UNIT_BIN) tests/integration/jobs_queue.sh
 LINT_SOURCES += $(API_JOBS_SRCS) api/jobs.h api/jobs_int.h \
-                tests/integration/jobtool.c tests/unit/test_jobs.c
+                tests/integration/jobtool.c tests/unit/test_jobs.c tests/unit/test_pay.c
 
 $(JOBTOOL_OBJ): $(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -49,5 +51,10 @@ $(JOBS_UNIT_BIN): $(BUILD)/san/tests/unit/test_jobs.o $(API_JOBS_SAN_OBJS) $(HSC
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_JOBS_LDLIBS)
 
+$(PAY_UNIT_BIN): $(BUILD)/san/tests/unit/test_pay.o $(BUILD)/san/api/pay.o \
+                 $(BUILD)/san/api/pay_stripe.o $(BUILD)/san/api/pay_flutterwave.o $(HSCOMMON_SAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson -lpq -lcurl -lcrypto
+
 -include $(API_JOBS_OBJS:.o=.d) $(API_JOBS_SAN_OBJS:.o=.d) $(JOBTOOL_OBJ:.o=.d) \
-         $(BUILD)/san/tests/unit/test_jobs.d
+         $(BUILD)/san/tests/unit/test_jobs.d $(BUILD)/san/tests/unit/test_pay.d
