@@ -413,18 +413,33 @@ static bool payment_open(api_req *req, PGconn *conn, const char *slug, const buy
 	return ok;
 }
 
-/* Records the gateway's answer (or error) on the payment. */
-static void payment_record(PGconn *conn, const opened *o, const pay_checkout_res *r,
+/*
+ * Records the gateway's answer (or error) on the payment, on a connection
+ * of its own: none is held while the gateway is asked.  A failure is
+ * logged; payment.check then settles the payment.
+ */
+static void payment_record(api_req *req, const opened *o, const pay_checkout_res *r,
 			   const char *error)
 {
 	const char *p[5] = {o->id, r->ref[0] ? r->ref : NULL, r->txn[0] ? r->txn : NULL,
 			    r->url[0] ? r->url : NULL, error};
-	PGresult *res = PQexecParams(conn, "SELECT hs_payment_checkout($1::uuid, $2, $3, $4, $5)",
-				     5, NULL, p, NULL, NULL, 0);
+	char err[256];
+	PGconn *conn = hs_db_pool_get(req->app->db, BUY_POOL_WAIT_MS, err, sizeof err);
+	PGresult *res;
+	bool bad;
 
-	if (hs_db_classify(conn, res) != HS_DB_OK)
+	if (!conn) {
+		hs_log(HS_LOG_WARN, "purchase: cannot record payment %s's checkout: %s", o->id,
+		       err);
+		return;
+	}
+	res = PQexecParams(conn, "SELECT hs_payment_checkout($1::uuid, $2, $3, $4, $5)", 5, NULL, p,
+			   NULL, NULL, 0);
+	bad = hs_db_classify(conn, res) != HS_DB_OK;
+	if (bad)
 		hs_log(HS_LOG_WARN, "purchase: cannot record payment %s's checkout", o->id);
 	PQclear(res);
+	hs_db_pool_put(req->app->db, conn, bad);
 }
 
 /* The status page's URL (PUBLIC_BASE_URL/buy/slug/payments/id?token=...). */
@@ -452,8 +467,7 @@ static void phone_page(api_req *req, const char *url, const opened *o)
 	page_send(req, &p, 200);
 }
 
-static void checkout(api_req *req, PGconn *conn, const char *slug, const buy_form *f,
-		     const opened *o)
+static void checkout(api_req *req, const char *slug, const buy_form *f, const opened *o)
 {
 	char url[1024], err[300];
 	pay_checkout_req rq = {.payment_id = o->id,
@@ -472,13 +486,13 @@ static void checkout(api_req *req, PGconn *conn, const char *slug, const buy_for
 		hs_log(HS_LOG_WARN, "purchase: %s checkout of payment %s: %s", f->d->name, o->id,
 		       err);
 		memset(&r, 0, sizeof r);
-		payment_record(conn, o, &r, err);
+		payment_record(req, o, &r, err);
 		reply_message(req, pr == PAY_CONFIG ? 503 : 502, "Payment not started",
 			      "The payment service did not accept the request; nothing was "
 			      "charged. Please try again.");
 		return;
 	}
-	payment_record(conn, o, &r, NULL);
+	payment_record(req, o, &r, NULL);
 	if (r.url[0]) {
 		api_reply_header(req, "Location", r.url);
 		reply_message(req, 303, "Redirecting", "Continue to the payment page.");
@@ -515,12 +529,17 @@ static void buy_post(api_req *req)
 			goto out;
 		}
 	}
-	if (payment_open(req, conn, slug, &f, offer, &o))
-		checkout(req, conn, slug, &f, &o);
+	if (payment_open(req, conn, slug, &f, offer, &o)) {
+		/* The gateway may take PAYMENT_HTTP_TIMEOUT: give the connection back. */
+		hs_db_pool_put(req->app->db, conn, false);
+		conn = NULL;
+		checkout(req, slug, &f, &o);
+	}
 	explicit_bzero(&o, sizeof o);
 out:
 	PQclear(offer);
-	hs_db_pool_put(req->app->db, conn, false);
+	if (conn)
+		hs_db_pool_put(req->app->db, conn, false);
 }
 
 /* ---- GET /buy/:slug/payments/:id ----------------------------------------------------- */
