@@ -293,6 +293,8 @@ static void offer_page(api_req *req, const char *slug, const PGresult *res, cons
 	html(&p, "<label for=\"ph\">Phone number (the voucher is sent by SMS)</label>"
 		 "<input id=\"ph\" name=\"phone\" type=\"tel\" required "
 		 "pattern=\"\\+?[0-9]{4,20}\" placeholder=\"+256700000000\">");
+	html(&p, "<label class=\"o\"><input type=\"checkbox\" name=\"activate_now\" value=\"1\"> "
+		 "Start the voucher's time now (otherwise at the first login)</label>");
 	gateway_choices(&p, req->app->cfg);
 	html(&p, "<button type=\"submit\">Buy</button></form>");
 	page_send(req, &p, error ? 422 : 200);
@@ -344,6 +346,7 @@ static void buy_get(api_req *req)
 
 typedef struct {
 	char profile_id[BUY_FIELD_MAX], phone[BUY_FIELD_MAX], gateway[BUY_FIELD_MAX];
+	char activate[BUY_FIELD_MAX]; /* "1": the validity starts at the sale */
 	const pay_driver *d;
 } buy_form;
 
@@ -360,6 +363,9 @@ static const char *form_read(api_req *req, buy_form *f)
 	if (form_value(req->body, "gateway", f->gateway, sizeof f->gateway) != 0 ||
 	    !(f->d = pay_driver_find(f->gateway)) || !pay_configured(req->app->cfg, f->d))
 		return "Choose a way to pay.";
+	if (form_value(req->body, "activate_now", f->activate, sizeof f->activate) < 0 ||
+	    (f->activate[0] && strcmp(f->activate, "1") != 0))
+		return "Say whether the voucher starts now.";
 	return NULL;
 }
 
@@ -375,7 +381,7 @@ static bool payment_open(api_req *req, PGconn *conn, const char *slug, const buy
 			 const PGresult *offer, opened *o)
 {
 	char delay[16], attempts[16];
-	const char *p[7];
+	const char *p[8];
 	PGresult *res;
 	bool ok = false;
 
@@ -394,10 +400,11 @@ static bool payment_open(api_req *req, PGconn *conn, const char *slug, const buy
 	p[4] = o->hash;
 	p[5] = delay;
 	p[6] = attempts;
+	p[7] = f->activate[0] ? "true" : "false";
 	res = PQexecParams(conn,
 			   "SELECT * FROM hs_payment_open($1, $2::uuid, $3, $4, $5, $6::int,"
-			   " $7::int)",
-			   7, NULL, p, NULL, NULL, 0);
+			   " $7::int, $8::boolean)",
+			   8, NULL, p, NULL, NULL, 0);
 	if (hs_db_classify(conn, res) == HS_DB_OK && PQntuples(res) == 1) {
 		snprintf(o->id, sizeof o->id, "%s", PQgetvalue(res, 0, 0));
 		snprintf(o->profile, sizeof o->profile, "%s", PQgetvalue(res, 0, 2));

@@ -74,12 +74,14 @@ $$;
 
 -- A pending payment of profile P_PROFILE_ID of tenant P_SLUG at the
 -- profile's price, by phone P_PHONE through P_GATEWAY, whose status page
--- opens with the token of hex SHA-256 P_ACCESS_HASH. When P_CHECK_DELAY_S is
+-- opens with the token of hex SHA-256 P_ACCESS_HASH; P_AUTO_ACTIVATE: the
+-- voucher's validity starts when it is issued, not at the first login. When P_CHECK_DELAY_S is
 -- not NULL a payment.check job is queued to run after that many seconds
 -- (P_CHECK_ATTEMPTS attempts). Raises invalid_parameter_value with COLUMN
 -- profile_id (no such profile on sale) or tenant (no such tenant).
 CREATE FUNCTION hs_payment_open(p_slug text, p_profile_id uuid, p_phone text, p_gateway text,
-                                p_access_hash text, p_check_delay_s int, p_check_attempts int)
+                                p_access_hash text, p_check_delay_s int, p_check_attempts int,
+                                p_auto_activate boolean)
     RETURNS TABLE (payment_id uuid, tenant_name text, profile_name text, amount_minor bigint,
                    currency text, amount numeric)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -101,8 +103,9 @@ BEGIN
         RAISE EXCEPTION 'is not on sale' USING ERRCODE = 'invalid_parameter_value', COLUMN = 'profile_id';
     END IF;
     INSERT INTO payments (tenant_id, profile_id, gateway, amount_minor, currency, payer_phone,
-                          access_hash)
-    VALUES (t.id, p.id, p_gateway, p.price_minor, p.currency, p_phone, p_access_hash)
+                          access_hash, auto_activate)
+    VALUES (t.id, p.id, p_gateway, p.price_minor, p.currency, p_phone, p_access_hash,
+            coalesce(p_auto_activate, false))
     RETURNING id INTO v_id;
     IF p_check_delay_s IS NOT NULL THEN
         -- job_enqueue lets the API role queue for its transaction's tenant only.
@@ -348,7 +351,7 @@ AS $$
 $$;
 
 REVOKE ALL ON FUNCTION hs_purchase_offer(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION hs_payment_open(text, uuid, text, text, text, int, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION hs_payment_open(text, uuid, text, text, text, int, int, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION hs_payment_checkout(uuid, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION hs__payment_customer(uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION hs__payment_issue(payments) FROM PUBLIC;
@@ -358,7 +361,7 @@ REVOKE ALL ON FUNCTION hs_payment_public(text, uuid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION hs_payment_check_target(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION hs_payment_expire(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hs_purchase_offer(text),
-    hs_payment_open(text, uuid, text, text, text, int, int),
+    hs_payment_open(text, uuid, text, text, text, int, int, boolean),
     hs_payment_checkout(uuid, text, text, text, text),
     hs_payment_settle(text, text, uuid, text, text, text, bigint, text, jsonb),
     hs_payment_public(text, uuid, text) TO hs_api;

@@ -44,7 +44,7 @@ PB=$(j .data.id)
 buy() {
 	ST=$(curl -s -o "$HS_SUITE_DIR/buy.html" -w '%{http_code}' --max-time 10 \
 		--data-urlencode "profile_id=$2" --data-urlencode "gateway=$3" \
-		--data-urlencode "phone=${4:-+256700000001}" "$base/buy/$1")
+		--data-urlencode "phone=${4:-+256700000001}" ${5:+--data-urlencode "$5"} "$base/buy/$1")
 	PAY=$(owner "SELECT y.id FROM payments y JOIN tenants t ON t.id = y.tenant_id
 		WHERE t.slug = '$1' ORDER BY y.created_at DESC LIMIT 1")
 }
@@ -115,6 +115,8 @@ t_is "$(vouchers_of "$P1")/$(online_vouchers "$P1")/$(status_of "$P1")" "1/1/suc
 V1=$(owner "SELECT voucher_id FROM payments WHERE id = '$P1'")
 t_is "$(owner "SELECT v.price_minor || ' ' || v.currency || ' ' || v.status || ' ' || (v.profile_id = '$PA') || ' ' || c.phone FROM vouchers v JOIN customers c ON c.id = v.customer_id WHERE v.id = '$V1'")" \
 	"5000 UGX active true +256700000001" "of the profile, at the price paid, for the buyer's customer"
+t_is "$(owner "SELECT v.auto_activate || ' ' || (v.expires_at IS NULL) FROM vouchers v WHERE v.id = '$V1'")" \
+	"false true" "  its validity starts at the first login"
 t_is "$(owner "SELECT count(*) FROM sms_messages WHERE voucher_id = '$V1' AND to_phone = '+256700000001'")/$(owner "SELECT count(*) FROM jobs WHERE kind = 'sms.send' AND payload->>'voucher_id' = '$V1'")" \
 	"1/1" "its SMS recorded and an sms.send job queued"
 t_is "$(owner "SELECT gateway_txn || ' ' || (paid_at IS NOT NULL) || ' ' || (error IS NULL) FROM payments WHERE id = '$P1'")" \
@@ -152,6 +154,14 @@ t_is "$(status_of "$P3")/$(online_vouchers "$P3")" "failed/0" "  failed, nothing
 ctl "stripe/$(cs_of "$P3")" '{"paid":true}'
 t_is "$(stripe "$(evt evt_ok_3 checkout.session.completed "$(session "$P3" 5000 ugx)")")" 200 "then the success: 200"
 t_is "$(status_of "$P3")/$(online_vouchers "$P3")" "succeeded/1" "  succeeded, one voucher"
+
+# A purchase that asks for the validity to start at once.
+buy ten-a "$PA" stripe +256700000006 activate_now=1; t_is "$ST" 303 "a purchase that starts now"
+P6=$PAY
+ctl "stripe/$(cs_of "$P6")" '{"paid":true}'
+t_is "$(stripe "$(evt evt_act_6 checkout.session.completed "$(session "$P6" 5000 ugx)")")" 200 "  paid: 200"
+t_is "$(owner "SELECT v.auto_activate || ' ' || (v.expires_at BETWEEN now() + interval '23 hours' AND now() + interval '25 hours') FROM vouchers v JOIN payments y ON y.voucher_id = v.id WHERE y.id = '$P6'")" \
+	"true true" "  the voucher is activated: valid 24 hours from the sale"
 
 # Two hotspotd processes get the same webhook.
 t_ok "a second hotspotd" serve_on serve2
