@@ -32,17 +32,24 @@
 
 /* ---- webhooks ---------------------------------------------------------------------- */
 
-/* The HTTP status and message of a failed verification. */
+/*
+ * Answers a failed verification.  An endpoint whose gateway is not
+ * configured does not exist (404); a verification that disagrees is a 422
+ * with errors {body: [why]}.
+ */
 static void reply_unverified(api_req *req, pay_wh_result r, const char *why)
 {
 	static const int status[] = {
 		[PAY_WH_BAD_SIGNATURE] = 401, [PAY_WH_STALE] = 401, [PAY_WH_MALFORMED] = 400,
-		[PAY_WH_MISMATCH] = 422,      [PAY_WH_RETRY] = 503, [PAY_WH_CONFIG] = 503,
+		[PAY_WH_MISMATCH] = 422,      [PAY_WH_RETRY] = 503, [PAY_WH_CONFIG] = 404,
 	};
 	char msg[320];
 
 	snprintf(msg, sizeof msg, "webhook refused: %s", why);
-	api_reply_error(req, status[r], msg);
+	if (r == PAY_WH_MISMATCH)
+		api_reply_invalid(req, msg, json_pack("{s:[s]}", "body", why));
+	else
+		api_reply_error(req, status[r], msg);
 }
 
 /* The HTTP status of hs_payment_settle's result. */
@@ -115,7 +122,15 @@ static void webhook(api_req *req, const pay_driver *d)
 	result = json_string_value(json_object_get(out, "result"));
 	hs_log(HS_LOG_INFO, "payments: %s event %s: %s", d->name, ev.event_id,
 	       result ? result : "?");
-	api_reply(req, settle_status(result), settle_message(result), json_incref(out));
+	if (settle_status(result) == 422)
+		api_reply_invalid(
+			req, settle_message(result),
+			json_pack("{s:[s]}", "amount",
+				  json_string_value(json_object_get(out, "detail"))
+					  ? json_string_value(json_object_get(out, "detail"))
+					  : "does not match the payment"));
+	else
+		api_reply(req, settle_status(result), settle_message(result), json_incref(out));
 out:
 	json_decref(out);
 	hs_db_pool_put(req->app->db, conn, retry);
