@@ -12,8 +12,8 @@ API_CFLAGS := $(HSCOMMON_CFLAGS)
 API_SAN_LIB := $(BUILD)/san/libhsapi.a
 API_SAN_LIB_OBJS := $(filter-out $(BUILD)/san/api/main.o,$(API_SAN_OBJS)) \
                     $(API_JOBS_SAN_OBJS)
-API_LDLIBS := -lpq -lmicrohttpd -ljansson -lssl -lcrypto -lpthread -lqrencode $(API_COA_LDLIBS) \
-              $(API_SMS_LDLIBS)
+API_LDLIBS := -lpq -lmicrohttpd -ljansson -lcurl -lssl -lcrypto -lpthread -lqrencode \
+              $(API_COA_LDLIBS)
 HOTSPOTD := $(BUILD)/hotspotd
 
 # Unit tests of api/: each links the sanitizer build of the files it tests.
@@ -96,7 +96,7 @@ $(CRYPTO_UNIT_BIN): $(BUILD)/san/tests/unit/test_crypto.o $(HSCOMMON_SAN_LIB)
 
 $(SMS_UNIT_BIN): $(BUILD)/san/tests/unit/test_sms.o $(BUILD)/san/api/sms.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson $(API_SMS_LDLIBS) -lpq -lpthread
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson -lcurl -lpq -lpthread
 
 $(BUILD)/tests/unit/test_coa: $(BUILD)/san/tests/unit/test_coa.o $(BUILD)/san/api/coa.o
 	@mkdir -p $(@D)

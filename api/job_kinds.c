@@ -43,6 +43,10 @@ const api_job_kind api__jobs_builtin[] = {
 	 * from the API) decides, and the last attempt marks the message
 	 * failed. */
 	{.kind = "sms.send", .handler = api__job_sms},
+	/* A payment's status check; the row's max_attempts
+	 * (PAYMENT_CHECK_ATTEMPTS) decides, and the last attempt expires the
+	 * payment. */
+	{.kind = "payment.check", .handler = api__job_payment_check},
 };
 
 const size_t api__jobs_nbuiltin = sizeof api__jobs_builtin / sizeof api__jobs_builtin[0];

@@ -19,6 +19,8 @@ api_job_result api__job_prune(api_job_ctx *ctx, const api_job *job);
 api_job_result api__job_sweep(api_job_ctx *ctx, const api_job *job);
 api_job_result api__job_disconnect(api_job_ctx *ctx, const api_job *job);
 api_job_result api__job_kick(api_job_ctx *ctx, const api_job *job);
+/* payment.check (api/job_payment.c) */
+api_job_result api__job_payment_check(api_job_ctx *ctx, const api_job *job);
 
 /* Longest kind name accepted in a table of kinds. */
 #define API__JOBS_KIND_MAX 64

@@ -70,5 +70,7 @@ extern const api_module api_mod_router_import;
 extern const api_module api_mod_mikrotik;
 extern const api_module api_mod_sms;
 extern const api_module api_mod_rekey;
+extern const api_module api_mod_payments;
+extern const api_module api_mod_purchase;
 
 #endif

@@ -25,6 +25,8 @@ const api_module *const api_modules[] = {
 	&api_mod_router_backups, /* backups, restores, the daily schedule */
 	&api_mod_router_import,  /* routers from a CSV file */
 	&api_mod_sms,            /* SMS messages and their retry */
+	&api_mod_payments,       /* webhooks, the operators' payments */
+	&api_mod_purchase,       /* the public purchase pages */
 	&api_mod_mikrotik,
 	&api_mod_rekey, /* router rekey: passwords under the current key */
 	NULL,

@@ -23,6 +23,7 @@
 #include "api/auth.h"
 #include "api/http.h"
 #include "api/module.h"
+#include "api/payments.h"
 #include "api/valid.h"
 #include "api/vouchers_int.h"
 #include "common/log.h"
@@ -349,7 +350,7 @@ static const char refund_sql[] =
 
 static void vouchers_refund(api_req *req)
 {
-	json_t *body = action_body(req);
+	json_t *body = action_body(req), *paid = NULL;
 	char amount[API__MONEY_TEXT_MAX], *within = NULL, *cut = NULL;
 	const char *reason = NULL, *params[3];
 	PGconn *conn = NULL;
@@ -375,16 +376,22 @@ static void vouchers_refund(api_req *req)
 					    "must not exceed the price the voucher was sold at"));
 		goto out;
 	}
+	/* Paid online: the gateway refunds first, or nothing changes. */
+	if (!api_payments_refund_voucher(req, conn, row.id, &paid))
+		goto out;
 	params[1] = "refunded";
 	if (!exec_text(req, conn, "SELECT hs_voucher_cut_sessions($1, $2)", 2, params, &cut))
 		goto out;
 	action_finish(req, conn, &row, "voucher.refund",
-		      json_pack("{s:s?, s:s?, s:i}", "amount", amount[0] ? amount : NULL, "reason",
-				reason, "disconnects_queued", cut ? atoi(cut) : 0),
+		      json_pack("{s:s?, s:s?, s:i, s:O?}", "amount", amount[0] ? amount : NULL,
+				"reason", reason, "disconnects_queued", cut ? atoi(cut) : 0,
+				"payment", paid),
 		      200, "Voucher refunded",
-		      json_pack("{s:i}", "disconnects_queued", cut ? atoi(cut) : 0));
+		      json_pack("{s:i, s:O?}", "disconnects_queued", cut ? atoi(cut) : 0, "payment",
+				paid));
 	conn = NULL;
 out:
+	json_decref(paid);
 	free(within);
 	free(cut);
 	json_decref(body);

@@ -154,6 +154,19 @@ static const cfg_key cfg_keys[] = {
 	    "{\"to\":\"{to}\",\"from\":\"{from}\",\"message\":\"{message}\"}", 0),
 	STR("SMS_HTTP_AUTH_HEADER", sms_http_auth_header, "", CFG_SECRET),
 	STR("SMS_HTTP_ID_FIELD", sms_http_id_field, "", 0),
+	{"PUBLIC_BASE_URL", CFG_URL, F(public_base_url), "http://127.0.0.1:8080", 0, 0, NULL, 0},
+	STR("STRIPE_SECRET_KEY", stripe_secret_key, "", CFG_SECRET),
+	STR("STRIPE_WEBHOOK_SECRET", stripe_webhook_secret, "", CFG_SECRET),
+	{"STRIPE_API_BASE", CFG_URL, F(stripe_api_base), "https://api.stripe.com", 0, 0, NULL, 0},
+	STR("FLUTTERWAVE_SECRET_KEY", flutterwave_secret_key, "", CFG_SECRET),
+	STR("FLUTTERWAVE_SECRET_HASH", flutterwave_secret_hash, "", CFG_SECRET),
+	{"FLUTTERWAVE_API_BASE", CFG_URL, F(flutterwave_api_base), "https://api.flutterwave.com", 0,
+	 0, NULL, 0},
+	INT("PAYMENT_WEBHOOK_TOLERANCE", payment_webhook_tolerance, "300", 1, 86400),
+	INT("PAYMENT_HTTP_TIMEOUT", payment_http_timeout, "15", 1, 120),
+	INT("PAYMENT_CHECK_DELAY", payment_check_delay, "120", 1, 86400),
+	INT("PAYMENT_CHECK_ATTEMPTS", payment_check_attempts, "6", 1, 50),
+	INT("PURCHASE_RATE_LIMIT", purchase_rate_limit, "30", 0, 100000),
 };
 
 #undef F

@@ -147,6 +147,19 @@ typedef struct hs_config {
 	char *sms_http_body;
 	char *sms_http_auth_header; /* a whole "Name: value" header line, or "" */
 	char *sms_http_id_field;    /* JSON member (dotted path) of the gateway's id, or "" */
+	/* Online payments (docs/payments.md) */
+	char *public_base_url; /* where buyers reach the purchase pages */
+	char *stripe_secret_key;
+	char *stripe_webhook_secret;
+	char *stripe_api_base;
+	char *flutterwave_secret_key;
+	char *flutterwave_secret_hash;
+	char *flutterwave_api_base;
+	int payment_webhook_tolerance; /* seconds a Stripe signature stays valid */
+	int payment_http_timeout;      /* seconds per call to a gateway */
+	int payment_check_delay;       /* seconds before payment.check asks the gateway */
+	int payment_check_attempts;    /* status checks before a payment expires */
+	int purchase_rate_limit;       /* purchase-page requests per minute per address */
 } hs_config;
 
 /* One network of a list of CIDRs. */

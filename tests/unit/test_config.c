@@ -578,7 +578,19 @@ static void test_defaults(void **state)
 				   "SMS_HTTP_BODY={\"to\":\"{to}\",\"from\":\"{from}\","
 				   "\"message\":\"{message}\"}\n"
 				   "SMS_HTTP_AUTH_HEADER=(unset)\n"
-				   "SMS_HTTP_ID_FIELD=\n";
+				   "SMS_HTTP_ID_FIELD=\n"
+				   "PUBLIC_BASE_URL=http://127.0.0.1:8080\n"
+				   "STRIPE_SECRET_KEY=(unset)\n"
+				   "STRIPE_WEBHOOK_SECRET=(unset)\n"
+				   "STRIPE_API_BASE=https://api.stripe.com\n"
+				   "FLUTTERWAVE_SECRET_KEY=(unset)\n"
+				   "FLUTTERWAVE_SECRET_HASH=(unset)\n"
+				   "FLUTTERWAVE_API_BASE=https://api.flutterwave.com\n"
+				   "PAYMENT_WEBHOOK_TOLERANCE=300\n"
+				   "PAYMENT_HTTP_TIMEOUT=15\n"
+				   "PAYMENT_CHECK_DELAY=120\n"
+				   "PAYMENT_CHECK_ATTEMPTS=6\n"
+				   "PURCHASE_RATE_LIMIT=30\n";
 	char *envp[] = {"DB_PASSWORD=x", "UNRELATED=1", NULL};
 	char err[256];
 	hs_config cfg;
