@@ -116,13 +116,17 @@ check "no request could match two operations (one method, a literal segment agai
 	    | $x[$i] == $y[$i] or ($x[$i] | startswith("{")) or ($y[$i] | startswith("{"))] | all)
 	  | "\($a.op) ~ \($b.path)"]'
 # A success may be another media type (the event stream, a printable page, a
-# file to download) when the document says which; an error is always the
-# JSON envelope.
+# file to download) when the document says which; an error is the JSON
+# envelope, except on the public pages a buyer reads (a success in
+# text/html, no token), which answer errors as pages too.
 json='test("^application/json")'
 check "every operation documents the media type of its success (204 aside)" \
 	'map(select((.v.responses | has("204") | not) and ([.v.responses | to_entries[] | select(.key | test("^2")) | .value.content // {} | keys[]] | length == 0))) | map(.op)'
-check "every error answer is JSON" \
-	"map(select([.v.responses | to_entries[] | select(.key | test(\"^[45]\")) | .value.content // {} | keys[]] | all($json) | not)) | map(.op)"
+page='((.v.security // [{}]) == [] and ([.v.responses | to_entries[] | select(.key | test("^2")) | .value.content // {} | keys[]] | any(test("^text/html"))))'
+check "every error answer is JSON (an HTML page's may be HTML)" \
+	"map(select($page | not) | select([.v.responses | to_entries[] | select(.key | test(\"^[45]\")) | .value.content // {} | keys[]] | all($json) | not)) | map(.op)"
+check "a page's errors are JSON or HTML" \
+	"map(select($page) | select([.v.responses | to_entries[] | select(.key | test(\"^[45]\")) | .value.content // {} | keys[]] | all($json or test(\"^text/html\")) | not)) | map(.op)"
 
 # --- redocly lint ---------------------------------------------------------------------
 lint_log=$HS_SUITE_DIR/redocly.log
