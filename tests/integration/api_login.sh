@@ -58,7 +58,7 @@ t_is "$(j '[.data.token_type, .data.admin.email, .data.admin.role, .data.admin.n
 	"$(printf 'Bearer\top@example.org\toperator\tName of op@example.org\tten-a\tTenant A')" \
 	"the answer has token_type, admin and tenant"
 t_is "$(j '.data.abilities | sort | join(",")')" \
-	"customers.read,customers.write,dashboard.read,events.read,mikrotik.read,payments.read,payments.write,profiles.read,routers.read,sms.write,tokens.write,vouchers.read,vouchers.write" \
+	"customers.read,customers.write,dashboard.read,events.read,mikrotik.read,payments.read,payments.write,profiles.read,routers.read,sms.read,sms.write,tokens.write,vouchers.read,vouchers.write" \
 	"an operator's token has the operator's default abilities"
 t_like "$(j .data.expires_at)" '^20[0-9]{2}-' "the token has an expiry"
 t_is "$(owner "SELECT (expires_at - created_at) BETWEEN interval '719 hours 59 minutes' AND interval '720 hours 1 minute' FROM api_tokens WHERE name = 'laptop'")" \

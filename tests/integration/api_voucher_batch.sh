@@ -87,7 +87,7 @@ CUST=$(j .data.vouchers[0].customer_id)
 t_is "$(owner "SELECT name || '|' || phone FROM customers WHERE id = '$CUST'")" "John Doe|+256700123456" "the customer is recorded"
 t_is "$(owner "SELECT count(*) FROM vouchers WHERE batch_id = '$SALE' AND expires_at BETWEEN now() + interval '47 hours 59 minutes' AND now() + interval '48 hours 1 minute'")" \
 	3 "auto_activate: validity runs from the sale"
-t_is "$(owner "SELECT count(*) FROM sms_messages WHERE voucher_id IN (SELECT id FROM vouchers WHERE batch_id = '$SALE') AND to_phone = '+256700123456' AND status = 'queued' AND customer_id = '$CUST'")" \
+t_is "$(owner "SELECT count(*) FROM sms_messages WHERE voucher_id IN (SELECT id FROM vouchers WHERE batch_id = '$SALE') AND to_phone = '+256700123456' AND status IN ('queued', 'sending', 'sent') AND customer_id = '$CUST'")" \
 	3 "an sms_messages row per voucher"
 t_is "$(owner "SELECT count(*) FROM jobs WHERE kind = 'sms.send' AND tenant_id = '$TIDA' AND (payload->>'sms_message_id')::uuid IN (SELECT id FROM sms_messages)")" \
 	3 "and an sms.send job per message"
