@@ -105,19 +105,25 @@ static const char delete_sql[] =
 
 /*
  * The list: $1 the ILIKE pattern ('' for none), $2 the status ('' for any),
- * $3 LIMIT, $4 OFFSET.  The %s is an ORDER BY clause from sort_keys[], never
+ * $3 LIMIT, $4 OFFSET.  Both %s are the ORDER BY clause from sort_keys[], never
  * request text.
  */
+#define ROUTER_FILTERS                                                                             \
+	" WHERE ($1 = '' OR d.name ILIKE $1 OR host(d.ip_address) ILIKE $1"                        \
+	" OR concat_ws(' ', d.location->>'name', d.location->>'region',"                           \
+	" d.location->>'district', d.location->>'address') ILIKE $1)"                              \
+	" AND ($2 = '' OR d.status = $2)"
+
+/*
+ * The page comes straight from an ordered scan with its LIMIT (for the
+ * default order, a walk of mikrotik_devices_page), not from numbering every
+ * router of the tenant first; the count is a query of its own.
+ */
 static const char list_fmt[] =
-	"WITH f AS (SELECT d.* FROM mikrotik_devices d"
-	" WHERE ($1 = '' OR d.name ILIKE $1 OR host(d.ip_address) ILIKE $1"
-	" OR concat_ws(' ', d.location->>'name', d.location->>'region',"
-	" d.location->>'district', d.location->>'address') ILIKE $1)"
-	" AND ($2 = '' OR d.status = $2)),"
-	" p AS (SELECT d.*, row_number() OVER (ORDER BY %s) AS n FROM f d"
-	" ORDER BY n LIMIT $3::int OFFSET $4::int)"
-	" SELECT (SELECT count(*) FROM f),"
-	" coalesce((SELECT json_agg((" ROUTER_JSON ")::json ORDER BY d.n) FROM p d), '[]')";
+	"WITH p AS (SELECT d.* FROM mikrotik_devices d" ROUTER_FILTERS
+	" ORDER BY %s LIMIT $3::int OFFSET $4::int)"
+	" SELECT (SELECT count(*) FROM mikrotik_devices d" ROUTER_FILTERS "),"
+	" coalesce((SELECT json_agg((" ROUTER_JSON ")::json ORDER BY %s) FROM p d), '[]')";
 
 /* The request members behind each parameter, for the audit log. */
 static const char *const field_names[F_COUNT] = {
@@ -654,12 +660,12 @@ static bool list_args(api_req *req, list_query *q)
 
 static void routers_list(api_req *req)
 {
-	char sql[sizeof list_fmt + 128];
+	char sql[sizeof list_fmt + 256];
 	list_query q;
 
 	if (!list_args(req, &q))
 		return;
-	snprintf(sql, sizeof sql, list_fmt, q.order);
+	snprintf(sql, sizeof sql, list_fmt, q.order, q.order);
 	api_list_json(req, sql, 4, (const char *[]){q.pattern, q.status, q.pg.limit, q.pg.offset},
 		      &q.pg, NULL, &db_map);
 }

@@ -574,10 +574,12 @@ class Fuzzer:
 
     def documented_media(self, req, status, ctype):
         """Whether the document lists status with media type ctype for the
-        request's operation."""
-        if req.get("op") is None:
+        request's operation (for a mangled path, the operation it was made
+        from, which may still be the one that answered)."""
+        op = req.get("op") or req.get("route_op")
+        if op is None:
             return False
-        content = self.spec.response_media(req["op"], status)
+        content = self.spec.response_media(op, status)
         return content is not None and ctype.split(";")[0].strip().lower() in content
 
     def upstream_failure(self, req, status):
@@ -707,7 +709,8 @@ class Fuzzer:
                     "text/plain", "application/json; charset=latin1",
                     "application/x-www-form-urlencoded"])
         req = {"method": method, "target": target, "headers": headers, "body": body,
-               "op": op if exact else None, "route": "%s %s" % (method, doc_path)}
+               "op": op if exact else None, "route_op": op,
+               "route": "%s %s" % (method, doc_path)}
         t0 = time.monotonic()
         try:
             status, ctype, data = self.request(method, target, body, headers)
