@@ -13,6 +13,7 @@ PACKAGES=(
 	libcmocka-dev libqrencode-dev
 	clang clang-format cppcheck valgrind libclang-rt-14-dev
 	openssl curl jq xxd iproute2 procps util-linux psmisc qrencode
+	python3 python3-cryptography nodejs
 )
 
 if [ "$(id -u)" -ne 0 ]; then
