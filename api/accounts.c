@@ -15,19 +15,17 @@
  * could read them.  A token is printed once.  Each change is audited in
  * its tenant with no admin as the actor and details {"via": "cli"}.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/httpc.h"
 #include "api/module.h"
 #include "common/crypto.h"
 #include "common/db.h"
@@ -658,52 +656,24 @@ static int url_parse(const char *url, http_url *u)
 	return 0;
 }
 
-/* A connected TCP socket to u, or -1. */
-static int http_connect(const http_url *u)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL, *a;
-	struct timeval tv = {.tv_sec = HEALTH_TIMEOUT_S};
-	int fd = -1;
-
-	if (getaddrinfo(u->host, u->port, &hints, &ai) != 0)
-		return -1;
-	for (a = ai; a && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-		if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-/* GETs u with HTTP/1.0; the status code, or -1 when there is no answer. */
+/* GETs u; the status code, or -1 when there is no answer. */
 static int http_status(const http_url *u)
 {
-	char req[1024], buf[256];
-	int fd = http_connect(u), status = -1, n;
-	ssize_t got = 0, r;
+	char url[sizeof u->host + sizeof u->port + sizeof u->path + 16], why[CURL_ERROR_SIZE];
+	bool v6 = strchr(u->host, ':') != NULL;
+	api_httpc_req req = {.method = "GET",
+			     .url = url,
+			     .user_agent = "hotspotd-health",
+			     .timeout_s = HEALTH_TIMEOUT_S,
+			     .answer_max = 4096,
+			     .truncate = true};
+	api_httpc_res res;
+	int status;
 
-	if (fd < 0)
-		return -1;
-	n = snprintf(req, sizeof req,
-		     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: hotspotd-health\r\n\r\n", u->path,
-		     u->host);
-	if (n < 0 || (size_t)n >= sizeof req || write(fd, req, (size_t)n) != n)
-		goto out;
-	while (got < (ssize_t)sizeof buf - 1 &&
-	       (r = read(fd, buf + got, sizeof buf - 1 - (size_t)got)) > 0)
-		got += r;
-	buf[got] = '\0';
-	if (sscanf(buf, "HTTP/1.%*1d %3d", &status) != 1)
-		status = -1;
-out:
-	close(fd);
+	snprintf(url, sizeof url, "http://%s%s%s:%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
+		 u->port, u->path);
+	status = api_httpc_send(&req, &res, why, sizeof why) == 0 ? (int)res.status : -1;
+	free(res.body);
 	return status;
 }
 

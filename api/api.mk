@@ -94,7 +94,8 @@ $(CRYPTO_UNIT_BIN): $(BUILD)/san/tests/unit/test_crypto.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lcrypto
 
-$(SMS_UNIT_BIN): $(BUILD)/san/tests/unit/test_sms.o $(BUILD)/san/api/sms.o $(HSCOMMON_SAN_LIB)
+$(SMS_UNIT_BIN): $(BUILD)/san/tests/unit/test_sms.o $(BUILD)/san/api/sms.o \
+                 $(BUILD)/san/api/httpc.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson -lcurl -lpq -lpthread
 

@@ -5,7 +5,7 @@
 # runtime, link the sanitizer build of the same sources.  Included from api/api.mk, whose pattern rules
 # compile api/*.c into $(BUILD)/obj and $(BUILD)/san.
 
-API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/router_conn.c api/sms.c \
+API_JOBS_SRCS := api/jobs.c api/job_kinds.c api/coa.c api/router_conn.c api/httpc.c api/sms.c \
                  $(filter-out api/job_kinds.c,$(wildcard api/job_*.c)) \
                  api/pay.c api/pay_stripe.c api/pay_flutterwave.c
 API_JOBS_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(API_JOBS_SRCS))
@@ -54,7 +54,8 @@ $(JOBS_UNIT_BIN): $(BUILD)/san/tests/unit/test_jobs.o $(API_JOBS_SAN_OBJS) $(HSC
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka $(API_JOBS_LDLIBS)
 
 $(PAY_UNIT_BIN): $(BUILD)/san/tests/unit/test_pay.o $(BUILD)/san/api/pay.o \
-                 $(BUILD)/san/api/pay_stripe.o $(BUILD)/san/api/pay_flutterwave.o $(HSCOMMON_SAN_LIB)
+                 $(BUILD)/san/api/pay_stripe.o $(BUILD)/san/api/pay_flutterwave.o \
+                 $(BUILD)/san/api/httpc.o $(HSCOMMON_SAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -ljansson -lpq -lcurl -lcrypto
 

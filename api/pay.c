@@ -3,7 +3,6 @@
  * libcurl (bounded in time and size), HMAC-SHA256 and constant-time
  * comparison through OpenSSL.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "api/httpc.h"
 #include "api/pay.h"
 #include "common/db.h"
 
@@ -38,33 +38,6 @@ bool pay_configured(const hs_config *cfg, const pay_driver *d)
 	return false;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_start(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* libcurl's write callback: appends to the answer, refusing past the cap. */
-static size_t answer_append(char *data, size_t size, size_t n, void *cls)
-{
-	pay_http_res *res = cls;
-	size_t add = size * n;
-	char *grown;
-
-	if (res->len + add > PAY_ANSWER_MAX)
-		return 0;
-	grown = realloc(res->body, res->len + add + 1);
-	if (!grown)
-		return 0;
-	memcpy(grown + res->len, data, add);
-	res->body = grown;
-	res->len += add;
-	res->body[res->len] = '\0';
-	return add;
-}
-
-/* The request's headers; NULL when out of memory. */
 static struct curl_slist *request_headers(const char *key, const char *ctype, const char *idem)
 {
 	char line[512];
@@ -98,45 +71,30 @@ pay_result pay__http(const hs_config *cfg, const char *method, const char *url, 
 		     const char *ctype, const char *body, const char *idem, pay_http_res *res,
 		     char *err, size_t errlen)
 {
+	struct curl_slist *h = request_headers(key, ctype, idem);
+	api_httpc_req req = {.method = method,
+			     .url = url,
+			     .body = body,
+			     .headers = h,
+			     .timeout_s = cfg->payment_http_timeout,
+			     .answer_max = PAY_ANSWER_MAX};
+	api_httpc_res a;
+	char why[CURL_ERROR_SIZE];
 	pay_result r = PAY_RETRY;
-	struct curl_slist *h = NULL;
-	CURL *c = NULL;
-	CURLcode rc;
 
 	memset(res, 0, sizeof *res);
-	pthread_once(&curl_once, curl_start);
-	c = curl_easy_init();
-	h = request_headers(key, ctype, idem);
-	if (!c || !h) {
+	if (!h) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		return PAY_RETRY;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_append);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, res);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->payment_http_timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)cfg->payment_http_timeout);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "gateway unreachable: %s", curl_easy_strerror(rc));
-		res->status = 0;
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-	r = PAY_OK;
-out:
+	if (api_httpc_send(&req, &a, why, sizeof why) == 0)
+		r = PAY_OK;
+	else
+		snprintf(err, errlen, "gateway unreachable: %s", why);
+	res->status = a.status;
+	res->body = a.body;
+	res->len = a.len;
 	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
 	return r;
 }
 

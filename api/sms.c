@@ -5,10 +5,10 @@
  * it with SMS_TIMEOUT, and the answer is classified: 2xx accepted, 429 and
  * 5xx (and no answer at all) temporary, any other status permanent.
  */
+#include "api/httpc.h"
 #include "api/sms.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,94 +119,30 @@ int sms_render(const char *tmpl, const sms_var *vars, size_t nvars, int sections
 
 /* ---- HTTP ---------------------------------------------------------------------- */
 
-/* The gateway's answer, capped at SMS_ANSWER_MAX. */
-typedef struct {
-	char *data;
-	size_t len;
-} answer_buf;
+/* The gateway's answer (api/httpc.h), the first SMS_ANSWER_MAX bytes of it. */
+typedef api_httpc_res answer_buf;
 
-static size_t answer_write(char *p, size_t size, size_t n, void *ud)
-{
-	answer_buf *b = ud;
-	size_t add = size * n, room = SMS_ANSWER_MAX - b->len;
-	char *grown;
-
-	if (add > room)
-		add = room; /* the excess is dropped, not an error */
-	if (add == 0)
-		return size * n;
-	grown = realloc(b->data, b->len + add + 1);
-	if (!grown)
-		return 0;
-	b->data = grown;
-	memcpy(b->data + b->len, p, add);
-	b->len += add;
-	b->data[b->len] = '\0';
-	return size * n;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ready = -1;
-
-/* curl_global_init is not thread-safe: once for the process. */
-static void curl_init_once(void)
-{
-	curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-/* One request to a gateway. */
-typedef struct {
-	const char *method; /* "POST", "PUT" or "GET" */
-	const char *url;
-	const char *body; /* NULL for none */
-	struct curl_slist *headers;
-	const char *user, *password; /* HTTP Basic, or NULL */
-} http_req;
+/* One request to a gateway; http_send fills in the timeout and the cap. */
+typedef api_httpc_req http_req;
 
 /*
  * Sends req.  Returns the HTTP status with the answer in *ans (caller frees
- * ans->data), or 0 when no answer came (the reason, without the URL's
+ * ans->body), or 0 when no answer came (the reason, without the URL's
  * secrets, in out->error as a temporary failure).
  */
 static long http_send(const hs_config *cfg, const http_req *req, answer_buf *ans, sms_result *out)
 {
-	long status = 0;
-	CURLcode rc;
-	CURL *c;
+	http_req r = *req;
+	char why[CURL_ERROR_SIZE];
 
-	pthread_once(&curl_once, curl_init_once);
-	c = curl_ready == 0 ? curl_easy_init() : NULL;
-	if (!c) {
-		snprintf(out->error, sizeof out->error, "libcurl could not start");
+	r.timeout_s = cfg->sms_timeout;
+	r.answer_max = SMS_ANSWER_MAX;
+	r.truncate = true; /* the excess is dropped, not an error */
+	if (api_httpc_send(&r, ans, why, sizeof why) != 0) {
+		snprintf(out->error, sizeof out->error, "no answer from the gateway: %s", why);
 		return 0;
 	}
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->sms_timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)cfg->sms_timeout);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "hotspotd");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->headers);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, answer_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
-	if (req->user) {
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERNAME, req->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, req->password);
-	}
-	if (strcmp(req->method, "GET") != 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-		if (strcmp(req->method, "POST") != 0)
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	}
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	else
-		snprintf(out->error, sizeof out->error, "no answer from the gateway: %s",
-			 curl_easy_strerror(rc));
-	curl_easy_cleanup(c);
-	return status;
+	return ans->status;
 }
 
 /* The outcome an HTTP status stands for. */
@@ -343,11 +279,11 @@ static void send_twilio(const hs_config *cfg, const char *to, const char *body, 
 				       .password = cfg->twilio_token},
 			   &ans, out);
 	if (status)
-		twilio_answer(status, ans.data, out);
+		twilio_answer(status, ans.body, out);
 out:
 	curl_free(sid);
 	curl_slist_free_all(h);
-	free(ans.data);
+	free(ans.body);
 }
 
 /* ---- Africa's Talking ----------------------------------------------------------- */
@@ -435,11 +371,11 @@ static void send_africastalking(const hs_config *cfg, const char *to, const char
 			   &(http_req){.method = "POST", .url = url, .body = form, .headers = h},
 			   &ans, out);
 	if (status)
-		at_answer(status, ans.data, out);
+		at_answer(status, ans.body, out);
 out:
 	explicit_bzero(key, sizeof key);
 	curl_slist_free_all(h);
-	free(ans.data);
+	free(ans.body);
 }
 
 /* ---- generic HTTP --------------------------------------------------------------- */
@@ -553,11 +489,11 @@ static void send_http(const hs_config *cfg, const char *to, const char *body, sm
 				       .headers = h},
 			   &ans, out);
 	if (status)
-		http_answer(cfg, status, ans.data, out);
+		http_answer(cfg, status, ans.body, out);
 out:
 	curl_slist_free_all(h);
 	free(req_body);
-	free(ans.data);
+	free(ans.body);
 }
 
 /* ---- log ----------------------------------------------------------------------- */
