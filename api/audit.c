@@ -17,6 +17,7 @@
 #include "api/module.h"
 #include "api/valid.h"
 #include "common/log.h"
+#include "common/text.h"
 
 #define AUDIT_TEXT_MAX 100 /* characters of action and object_type */
 #define AUDIT_TIME_MAX 40  /* bytes of from and to */
@@ -82,15 +83,11 @@ typedef struct {
 static const char *text_arg(const api_req *req, const char *key, json_t *errors)
 {
 	const char *s = api_req_query(req, key);
-	json_t *probe;
-	bool ok;
 
 	if (!s)
 		return "";
-	probe = json_string(s); /* NULL for broken UTF-8 */
-	ok = probe && api_utf8_chars(s) <= AUDIT_TEXT_MAX && !api_has_control(s);
-	json_decref(probe);
-	if (!ok) {
+	if (!hs_utf8_text(s, strlen(s)) || api_utf8_chars(s) > AUDIT_TEXT_MAX ||
+	    api_has_control(s)) {
 		api_error_add(errors, key, "must be UTF-8 text of at most 100 characters");
 		return "";
 	}

@@ -36,45 +36,10 @@
 #include "api/jobs_int.h"
 #include "api/router_ops.h"
 #include "common/db.h"
+#include "common/text.h"
 #include "common/log.h"
 
 /* ---- the export ------------------------------------------------------------------ */
-
-/* The continuation bytes of a UTF-8 sequence led by c, or -1 when c leads none. */
-static int utf8_tail(unsigned char c)
-{
-	if (c < 0x80)
-		return 0;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 1;
-	if (c >= 0xe0 && c <= 0xef)
-		return 2;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 3;
-	return -1;
-}
-
-/*
- * Whether s (len bytes) is UTF-8 text without NUL, as a text column holds
- * it: no overlong forms, no surrogates, nothing past U+10FFFF.
- */
-static bool text_ok(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		int n = utf8_tail(s[i]);
-
-		if (s[i] == 0 || n < 0 || (size_t)n >= len - i)
-			return false;
-		if ((s[i] == 0xe0 && s[i + 1] < 0xa0) || (s[i] == 0xed && s[i + 1] >= 0xa0) ||
-		    (s[i] == 0xf0 && s[i + 1] < 0x90) || (s[i] == 0xf4 && s[i + 1] >= 0x90))
-			return false;
-		for (int k = 1; k <= n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		i += (size_t)n + 1;
-	}
-	return true;
-}
 
 ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, size_t *len,
 			  ros_msg *msg)
@@ -103,7 +68,7 @@ ros_err api_router_export(ros_pool *pool, char file_name[64], char **content, si
 	err = ros_prov_export(pool, base, &opts, &f, msg);
 	if (err != ROS_OK)
 		goto out;
-	if (!f.data || !text_ok((const unsigned char *)f.data, f.len)) {
+	if (!f.data || !hs_utf8_text(f.data, f.len)) {
 		snprintf(msg->text, sizeof msg->text,
 			 "router %s: the configuration export is not UTF-8 text",
 			 ros_pool_host(pool));

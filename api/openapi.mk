@@ -53,7 +53,7 @@ ALL_TARGETS += $(HOTSPOTD_SAN)
 # http.c and valid.c are compiled into the target with clang; the server
 # part of http.c is linked but never started.
 API_FUZZ := $(BUILD)/fuzz/fuzz_api_route
-API_FUZZ_SRCS := tests/fuzz/fuzz_api_route.c api/http.c api/valid.c common/log.c common/db.c \
+API_FUZZ_SRCS := tests/fuzz/fuzz_api_route.c api/http.c api/valid.c common/log.c common/db.c common/text.c \
                  common/config.c
 
 ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)

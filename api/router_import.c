@@ -28,6 +28,7 @@
 #include "api/module.h"
 #include "api/valid.h"
 #include "common/log.h"
+#include "common/text.h"
 
 #define CSV_FIELD_MAX   1024 /* bytes of one field */
 #define CSV_COLUMNS_MAX 32
@@ -509,16 +510,6 @@ static void import_rows(api_req *req, const csv_rows *rows, const int map[C__COU
 			    "rows", results));
 }
 
-/* Whether s (len bytes) is valid UTF-8: jansson checks it as it copies. */
-static bool utf8_ok(const char *s, size_t len)
-{
-	json_t *probe = json_stringn(s, len);
-	bool ok = probe != NULL;
-
-	json_decref(probe);
-	return ok;
-}
-
 static void routers_import(api_req *req)
 {
 	const char *s = NULL;
@@ -534,7 +525,7 @@ static void routers_import(api_req *req)
 		snprintf(err, sizeof err, "holds a NUL byte");
 		goto invalid;
 	}
-	if (!utf8_ok(s, len)) {
+	if (!hs_utf8_text(s, len)) {
 		snprintf(err, sizeof err, "is not UTF-8 text");
 		goto invalid;
 	}

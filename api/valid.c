@@ -10,6 +10,7 @@
 
 #include "api/valid.h"
 #include "common/db.h"
+#include "common/text.h"
 
 void api_error_add(json_t *errors, const char *field, const char *message)
 {
@@ -106,21 +107,17 @@ long api_query_int(const api_req *req, const char *key, long def, long max, json
 bool api_query_pattern(const api_req *req, const char *key, size_t max, char *out, json_t *errors)
 {
 	const char *s = api_req_query(req, key);
-	json_t *probe;
 	char msg[96];
 	size_t o = 0;
 
 	out[0] = '\0';
 	if (!s || *s == '\0')
 		return true;
-	probe = json_string(s); /* NULL for broken UTF-8 */
-	if (!probe || api_utf8_chars(s) > max || api_has_control(s)) {
+	if (!hs_utf8_text(s, strlen(s)) || api_utf8_chars(s) > max || api_has_control(s)) {
 		snprintf(msg, sizeof msg, "must be UTF-8 text of at most %zu characters", max);
 		api_error_add(errors, key, msg);
-		json_decref(probe);
 		return false;
 	}
-	json_decref(probe);
 	out[o++] = '%';
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '%' || *s == '_')
