@@ -215,8 +215,7 @@ static void hs_auth_process(void *ctx, unsigned worker, void **items, unsigned n
 	char const *values[HS_AUTHORIZE_BATCH_NPARAMS];
 	unsigned i;
 
-	for (i = 0; i < n; i++)
-		reqs[i]->rc = HS_DB_DOWN;
+	/* Each request's rc is HS_DB_DOWN (hs_auth_decide) until its row is read. */
 	for (i = 0; i < HS_P_ARRAYS; i++) {
 		hs_buf_init(&col[i], HS_AUTH_ARRAY_MAX);
 		hs_pgarr_open(&col[i]);
@@ -247,16 +246,9 @@ static bool hs_auth_conflict(void const *x, void const *y)
 	return strcmp(((hs_auth_req const *)x)->user, ((hs_auth_req const *)y)->user) == 0;
 }
 
-static void hs_auth_abandon(void *ctx, void *item)
-{
-	(void)ctx;
-	((hs_auth_req *)item)->rc = HS_DB_DOWN;
-}
-
 static hs_batch_ops const hs_auth_ops = {
-	.process = hs_auth_process,
-	.conflict = hs_auth_conflict,
-	.abandon = hs_auth_abandon,
+	.process = hs_auth_process, .conflict = hs_auth_conflict,
+	/* No abandon: a request not processed keeps the rc it was submitted with. */
 };
 
 hs_auth *hs_auth_create(hs_auth_config const *cfg)
@@ -310,7 +302,7 @@ void hs_auth_withdraw(hs_auth *a)
 
 void hs_auth_decide(hs_auth *a, hs_auth_req *req)
 {
+	/* Stays so unless the decision is read: refused, abandoned or failed alike. */
 	req->rc = HS_DB_DOWN;
-	if (!hs_batch_submit(a->q, req))
-		req->rc = HS_DB_DOWN;
+	(void)hs_batch_submit(a->q, req);
 }

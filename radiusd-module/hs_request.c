@@ -162,14 +162,10 @@ static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth
 
 rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
 {
-	hs_auth_req *in = talloc_zero(request, hs_auth_req);
+	hs_auth_req req = {0}, *in = &req;
 	unsigned blocked;
 	rlm_rcode_t rcode;
 
-	if (!in) {
-		REDEBUG("out of memory; not answered");
-		return hs_no_answer(request);
-	}
 	/* The batch being gathered may wait for this request (see hs_batch.h). */
 	hs_auth_announce(inst->auth);
 	if (hs_auth_read(request, in) < 0) {
@@ -193,8 +189,7 @@ rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
 		rcode = hs_auth_answer(inst, request, in);
 	}
 out:
-	memset(in, 0, sizeof(*in));
-	talloc_free(in);
+	explicit_bzero(in, sizeof(*in)); /* the password */
 	return rcode;
 }
 
