@@ -7,7 +7,6 @@
 #include "hs_db.h"
 #include "hs_logic.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
