@@ -95,6 +95,7 @@ PG_UP=0
 cleanup() {
 	local rc=$?
 	set +e
+	[ -n "${HS_BENCH_KEEP:-}" ] && { echo "kept $WORK" >&2; exit $rc; }
 	[ "$PG_UP" = 1 ] && pg_stop "$WORK/pg"
 	rm -rf "$WORK"
 	exit $rc

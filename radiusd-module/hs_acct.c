@@ -473,6 +473,8 @@ hs_acct *hs_acct_create(hs_acct_config const *cfg)
 		.batch_max = cfg->batch_max,
 		.wait_us = cfg->batch_wait_us,
 		.queue_max = cfg->queue_max,
+		/* Accounting has no early point to announce from: go by the arrival rate. */
+		.by_rate = true,
 	};
 
 	if (!a)
@@ -517,11 +519,6 @@ void hs_acct_free(hs_acct *a)
 	free(a->batch_recs);
 	free(a->batch_out);
 	free(a);
-}
-
-void hs_acct_announce(hs_acct *a)
-{
-	hs_batch_announce(a->q);
 }
 
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec)

@@ -16,7 +16,7 @@ typedef struct hs_acct_config {
 	hs_db_config db;
 	char const *spool_file;
 	unsigned batch_max;     /* records per call */
-	unsigned batch_wait_us; /* how long the first record waits at most for announced company */
+	unsigned batch_wait_us; /* how long a batch waits at most for company (by rate) */
 	unsigned queue_max;     /* records waiting at most; more are not acknowledged */
 } hs_acct_config;
 
@@ -41,17 +41,7 @@ hs_acct *hs_acct_create(hs_acct_config const *cfg) __attribute__((warn_unused_re
 /* Answers what is queued, stops the writer and frees everything. */
 void hs_acct_free(hs_acct *a);
 
-/*
- * Tells the writer that the calling thread is about to submit a record, so
- * that the batch being gathered waits for it; a batch that no announced
- * thread can still join is stored at once instead of waiting out
- * batch_wait_us. Every call must be followed by one hs_acct_submit from the
- * same thread.
- */
-void hs_acct_announce(hs_acct *a) __attribute__((nonnull));
-
-/* Stores one record; blocks until it is durable or has failed. Ends an
- * hs_acct_announce. */
+/* Stores one record; blocks until it is durable or has failed. */
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec) __attribute__((nonnull));
 
 #endif

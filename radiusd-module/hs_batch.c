@@ -5,9 +5,6 @@
  * lives on its own stack and carries a semaphore, so that finishing a batch
  * wakes exactly its submitters.
  */
-#include <freeradius/build.h>
-#include <freeradius/radiusd.h>
-
 #include "hs_batch.h"
 
 #include <errno.h>
@@ -27,6 +24,9 @@ typedef struct hs_batch_worker {
 	unsigned no;
 	pthread_t thread;
 	bool started;
+	/* The batch in hand, cfg.batch_max each, allocated with the queue. */
+	hs_batch_slot **taken;
+	void **items;
 } hs_batch_worker;
 
 struct hs_batch {
@@ -40,8 +40,16 @@ struct hs_batch {
 	unsigned coming; /* announced, not yet submitted */
 	bool stop;
 	bool idle_pending; /* ops->idle has work left */
+	/* Gathering by rate (cfg.by_rate). */
+	unsigned want;            /* a gathering worker waits for this many items; 0: none does */
+	unsigned long arrivals;   /* items queued, ever (wraps harmlessly) */
+	unsigned long arrivals_seen; /* at the last take */
+	struct timespec last_take;
+	double rate; /* items per microsecond, smoothed over about HS_RATE_TAU_US */
 	hs_batch_worker *workers;
 };
+
+#define HS_RATE_TAU_US 100000.0
 
 static void hs_deadline(struct timespec *when, long usec)
 {
@@ -87,6 +95,49 @@ static void hs_batch_gather(hs_batch *b)
 	}
 }
 
+/*
+ * By rate: waits until the batch holds the items that arrive in wait_us at
+ * the recent rate, at most wait_us. Submitters wake the worker once that
+ * many are queued (hs_batch_submit). Lock held.
+ */
+static void hs_batch_gather_rate(hs_batch *b)
+{
+	double expect = b->rate * b->cfg.wait_us;
+	unsigned target = expect >= b->cfg.batch_max ? b->cfg.batch_max : (unsigned)expect;
+	struct timespec when;
+
+	if (!b->count || b->count >= target)
+		return;
+	hs_deadline(&when, (long)b->cfg.wait_us);
+	b->want = target;
+	while (b->count < b->want && !b->stop) {
+		if (pthread_cond_timedwait(&b->arrived, &b->lock, &when) != 0)
+			break;
+	}
+	b->want = 0;
+}
+
+/*
+ * Updates the arrival rate at a take: what arrived since the last one over
+ * the time since, smoothed with a weight that grows with that time, so a
+ * burst long past does not make a lone item wait. Lock held.
+ */
+static void hs_batch_rate(hs_batch *b)
+{
+	struct timespec now;
+	double dt, w;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (double)(now.tv_sec - b->last_take.tv_sec) * 1e6 +
+	     (double)(now.tv_nsec - b->last_take.tv_nsec) / 1e3;
+	if (dt <= 0)
+		return;
+	w = dt / (dt + HS_RATE_TAU_US);
+	b->rate = (1 - w) * b->rate + w * (double)(b->arrivals - b->arrivals_seen) / dt;
+	b->arrivals_seen = b->arrivals;
+	b->last_take = now;
+}
+
 /* Whether item conflicts with one of the n taken. */
 static bool hs_batch_conflicts(hs_batch const *b, hs_batch_slot *const *taken, unsigned n,
 			       void const *item)
@@ -122,18 +173,21 @@ static void *hs_batch_thread(void *arg)
 {
 	hs_batch_worker *w = arg;
 	hs_batch *b = w->b;
-	hs_batch_slot **taken = calloc(b->cfg.batch_max, sizeof(*taken));
-	void **items = calloc(b->cfg.batch_max, sizeof(*items));
+	hs_batch_slot **taken = w->taken;
+	void **items = w->items;
 	unsigned n, i;
 
-	if (!taken || !items)
-		ERROR("rlm_hotspot (%s): out of memory; a batch worker stops", b->cfg.name);
 	pthread_mutex_lock(&b->lock);
-	while (taken && items) {
+	for (;;) {
 		hs_batch_wait(b, w->no);
 		if (b->stop)
 			break;
-		hs_batch_gather(b);
+		if (b->cfg.by_rate) {
+			hs_batch_gather_rate(b);
+			hs_batch_rate(b);
+		} else {
+			hs_batch_gather(b);
+		}
 		n = hs_batch_take(b, taken);
 		pthread_mutex_unlock(&b->lock);
 		for (i = 0; i < n; i++)
@@ -152,8 +206,6 @@ static void *hs_batch_thread(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&b->lock);
-	free(taken);
-	free(items);
 	return NULL;
 }
 
@@ -169,6 +221,7 @@ hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, v
 	b->ops = ops;
 	b->ctx = ctx;
 	b->idle_pending = ops->idle != NULL;
+	clock_gettime(CLOCK_MONOTONIC, &b->last_take);
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -176,18 +229,18 @@ hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, v
 	pthread_condattr_destroy(&ca);
 	b->queue = calloc(cfg->queue_max, sizeof(*b->queue));
 	b->workers = calloc(cfg->workers, sizeof(*b->workers));
-	if (!b->queue || !b->workers) {
-		ERROR("rlm_hotspot (%s): out of memory", cfg->name);
+	if (!b->queue || !b->workers)
 		goto fail;
-	}
 	for (i = 0; i < cfg->workers; i++) {
-		b->workers[i] = (hs_batch_worker){.b = b, .no = i};
-		if (pthread_create(&b->workers[i].thread, NULL, hs_batch_thread, &b->workers[i]) !=
-		    0) {
-			ERROR("rlm_hotspot (%s): cannot start a batch worker", cfg->name);
+		hs_batch_worker *w = &b->workers[i];
+
+		*w = (hs_batch_worker){.b = b, .no = i};
+		w->taken = calloc(cfg->batch_max, sizeof(*w->taken));
+		w->items = calloc(cfg->batch_max, sizeof(*w->items));
+		if (!w->taken || !w->items ||
+		    pthread_create(&w->thread, NULL, hs_batch_thread, w) != 0)
 			goto fail;
-		}
-		b->workers[i].started = true;
+		w->started = true;
 	}
 	return b;
 fail:
@@ -217,6 +270,10 @@ void hs_batch_free(hs_batch *b)
 	b->count = 0;
 	pthread_cond_destroy(&b->arrived);
 	pthread_mutex_destroy(&b->lock);
+	for (i = 0; b->workers && i < b->cfg.workers; i++) {
+		free(b->workers[i].taken);
+		free(b->workers[i].items);
+	}
 	free(b->queue);
 	free(b->workers);
 	free(b);
@@ -250,10 +307,15 @@ bool hs_batch_submit(hs_batch *b, void *item)
 		b->coming--;
 	if (!b->stop && b->count < b->cfg.queue_max) {
 		b->queue[b->count++] = &slot;
+		b->arrivals++;
 		queued = true;
 	}
-	/* Also when refused: a gathering worker may be waiting for this thread. */
-	pthread_cond_signal(&b->arrived);
+	/*
+	 * Also when refused: a gathering worker may be waiting for this thread.
+	 * A worker gathering by rate is woken only once the batch is full enough.
+	 */
+	if (!b->want || b->count >= b->want)
+		pthread_cond_signal(&b->arrived);
 	pthread_mutex_unlock(&b->lock);
 	while (queued && sem_wait(&slot.done) != 0 && errno == EINTR)
 		;

@@ -4,10 +4,14 @@
  * one go (one SQL call, one commit), then wake each submitter. Used by the
  * Access-Request batcher (hs_auth.h) and the accounting writer (hs_acct.h).
  *
- * A request thread that is about to submit announces itself first
- * (hs_batch_announce), so that a batch being gathered waits for it, for at
- * most wait_us after the batch's first item; a batch that no announced
- * thread can still join is taken at once.
+ * How a batch gathers company, for at most wait_us after its first item:
+ * - by announce: a request thread that is about to submit announces itself
+ *   first (hs_batch_announce), and the batch waits for announced threads
+ *   only; a batch that none can still join is taken at once;
+ * - by rate (cfg.by_rate): the batch waits until it holds as many items as
+ *   arrived in wait_us at the recent arrival rate; under light load that is
+ *   one item, so nothing waits. Submitters wake the worker only once the
+ *   batch is full enough, not once per item.
  */
 #ifndef HS_BATCH_H
 #define HS_BATCH_H
@@ -41,13 +45,14 @@ typedef struct hs_batch_config {
 	unsigned batch_max; /* items per batch */
 	unsigned wait_us;   /* how long a batch waits at most for announced company */
 	unsigned queue_max; /* items waiting at most; more are refused */
+	bool by_rate;       /* gather by the arrival rate instead of by announce */
 } hs_batch_config;
 
 typedef struct hs_batch hs_batch;
 
 /*
- * Starts the workers. ops and ctx must outlive the queue. Returns NULL
- * (logged) on failure.
+ * Starts the workers. ops and ctx must outlive the queue. Returns NULL on
+ * failure (out of memory, or a thread that cannot start); the caller logs.
  */
 hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, void *ctx)
 	__attribute__((warn_unused_result, nonnull));

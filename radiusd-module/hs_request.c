@@ -341,7 +341,6 @@ rlm_rcode_t hs_accounting(rlm_hotspot_t *inst, REQUEST *request)
 {
 	hs_acct_rec rec;
 
-	hs_acct_announce(inst->acct);
 	hs_rec_read(request, &rec);
 	switch (hs_acct_submit(inst->acct, &rec)) {
 	case HS_ACCT_STORED:
