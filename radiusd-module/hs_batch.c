@@ -8,6 +8,7 @@
 #include "hs_batch.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
@@ -41,15 +42,17 @@ struct hs_batch {
 	bool stop;
 	bool idle_pending; /* ops->idle has work left */
 	/* Gathering by rate (cfg.by_rate). */
-	unsigned want;            /* a gathering worker waits for this many items; 0: none does */
-	unsigned long arrivals;   /* items queued, ever (wraps harmlessly) */
-	unsigned long arrivals_seen; /* at the last take */
-	struct timespec last_take;
+	unsigned want;     /* a gathering worker waits for this many items; 0: none does */
+	unsigned inflight; /* queued or being processed: their submitters are blocked */
+	unsigned peak[2];  /* most in flight in this window and the one before */
+	unsigned long arrivals, arrivals_seen; /* items queued ever, and at the last take */
+	struct timespec last_take, window;
 	double rate; /* items per microsecond, smoothed over about HS_RATE_TAU_US */
 	hs_batch_worker *workers;
 };
 
 #define HS_RATE_TAU_US 100000.0
+#define HS_PEAK_WINDOW 1000000.0 /* µs */
 
 static void hs_deadline(struct timespec *when, long usec)
 {
@@ -95,18 +98,50 @@ static void hs_batch_gather(hs_batch *b)
 	}
 }
 
+static double hs_since_us(struct timespec const *now, struct timespec const *then)
+{
+	return (double)(now->tv_sec - then->tv_sec) * 1e6 +
+	       (double)(now->tv_nsec - then->tv_nsec) / 1e3;
+}
+
+/*
+ * The arrival rate as of now: what arrived since the last take over the
+ * time since, blended into the smoothed rate with a weight that grows with
+ * that time, so that a burst long past does not make a lone item wait.
+ * Lock held.
+ */
+static double hs_batch_rate_now(hs_batch const *b, struct timespec const *now)
+{
+	double dt = hs_since_us(now, &b->last_take), w;
+
+	if (dt <= 0)
+		return b->rate;
+	w = 1 - exp(-dt / HS_RATE_TAU_US);
+	return (1 - w) * b->rate + w * (double)(b->arrivals - b->arrivals_seen) / dt;
+}
+
 /*
  * By rate: waits until the batch holds the items that arrive in wait_us at
- * the recent rate, at most wait_us. Submitters wake the worker once that
- * many are queued (hs_batch_submit). Lock held.
+ * the current rate, at most wait_us, and never for more items than there
+ * were submitters in flight lately: each one waits for its item, so no more
+ * can come. Submitters wake the worker once that many are queued
+ * (hs_batch_submit). Lock held.
  */
 static void hs_batch_gather_rate(hs_batch *b)
 {
-	double expect = b->rate * b->cfg.wait_us;
-	unsigned target = expect >= b->cfg.batch_max ? b->cfg.batch_max : (unsigned)expect;
-	struct timespec when;
+	struct timespec now, when;
+	double expect;
+	unsigned target, most;
 
-	if (!b->count || b->count >= target)
+	if (!b->count)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	expect = hs_batch_rate_now(b, &now) * b->cfg.wait_us;
+	most = b->peak[0] > b->peak[1] ? b->peak[0] : b->peak[1];
+	target = expect >= b->cfg.batch_max ? b->cfg.batch_max : (unsigned)expect;
+	if (target > most)
+		target = most;
+	if (b->count >= target)
 		return;
 	hs_deadline(&when, (long)b->cfg.wait_us);
 	b->want = target;
@@ -117,25 +152,20 @@ static void hs_batch_gather_rate(hs_batch *b)
 	b->want = 0;
 }
 
-/*
- * Updates the arrival rate at a take: what arrived since the last one over
- * the time since, smoothed with a weight that grows with that time, so a
- * burst long past does not make a lone item wait. Lock held.
- */
-static void hs_batch_rate(hs_batch *b)
+/* At a take: the rate becomes the current one; the peak window moves on. Lock held. */
+static void hs_batch_rate_take(hs_batch *b)
 {
 	struct timespec now;
-	double dt, w;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	dt = (double)(now.tv_sec - b->last_take.tv_sec) * 1e6 +
-	     (double)(now.tv_nsec - b->last_take.tv_nsec) / 1e3;
-	if (dt <= 0)
-		return;
-	w = dt / (dt + HS_RATE_TAU_US);
-	b->rate = (1 - w) * b->rate + w * (double)(b->arrivals - b->arrivals_seen) / dt;
+	b->rate = hs_batch_rate_now(b, &now);
 	b->arrivals_seen = b->arrivals;
 	b->last_take = now;
+	if (hs_since_us(&now, &b->window) >= HS_PEAK_WINDOW) {
+		b->peak[1] = b->peak[0];
+		b->peak[0] = b->inflight;
+		b->window = now;
+	}
 }
 
 /* Whether item conflicts with one of the n taken. */
@@ -184,10 +214,13 @@ static void *hs_batch_thread(void *arg)
 			break;
 		if (b->cfg.by_rate) {
 			hs_batch_gather_rate(b);
-			hs_batch_rate(b);
+			hs_batch_rate_take(b);
 		} else {
 			hs_batch_gather(b);
 		}
+		/* Stopped while gathering: what is queued is abandoned, not taken. */
+		if (b->stop)
+			break;
 		n = hs_batch_take(b, taken);
 		pthread_mutex_unlock(&b->lock);
 		for (i = 0; i < n; i++)
@@ -204,6 +237,7 @@ static void *hs_batch_thread(void *arg)
 		} else {
 			pthread_mutex_lock(&b->lock);
 		}
+		b->inflight -= n;
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
@@ -222,6 +256,7 @@ hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, v
 	b->ctx = ctx;
 	b->idle_pending = ops->idle != NULL;
 	clock_gettime(CLOCK_MONOTONIC, &b->last_take);
+	b->window = b->last_take;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -308,6 +343,8 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	if (!b->stop && b->count < b->cfg.queue_max) {
 		b->queue[b->count++] = &slot;
 		b->arrivals++;
+		if (++b->inflight > b->peak[0])
+			b->peak[0] = b->inflight;
 		queued = true;
 	}
 	/*

@@ -9,9 +9,11 @@
  *   first (hs_batch_announce), and the batch waits for announced threads
  *   only; a batch that none can still join is taken at once;
  * - by rate (cfg.by_rate): the batch waits until it holds as many items as
- *   arrived in wait_us at the recent arrival rate; under light load that is
- *   one item, so nothing waits. Submitters wake the worker only once the
- *   batch is full enough, not once per item.
+ *   arrive in wait_us at the current arrival rate, but never more than
+ *   were in flight lately (each submitter blocks on its item, so no more
+ *   can come); under light load that is one item, so nothing waits.
+ *   Submitters wake the worker only once the batch is full enough, not once
+ *   per item.
  */
 #ifndef HS_BATCH_H
 #define HS_BATCH_H
@@ -70,9 +72,10 @@ void hs_batch_announce(hs_batch *b) __attribute__((nonnull));
 void hs_batch_withdraw(hs_batch *b) __attribute__((nonnull));
 
 /*
- * Queues item and blocks until a worker has processed it: true. false when
- * the queue is full or stopping: the item was not processed. Ends an
- * hs_batch_announce either way.
+ * Queues item and blocks until a worker has processed it, or the queue
+ * stopped and ops->abandon set its outcome: true. false when the queue is
+ * full or stopping: the item was not queued. Ends an hs_batch_announce
+ * either way.
  */
 bool hs_batch_submit(hs_batch *b, void *item) __attribute__((nonnull));
 

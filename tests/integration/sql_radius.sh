@@ -72,16 +72,28 @@ acct() {
 		       $(q "$user"), $(q "$mac"), NULL::inet, $(q "$in")::bigint, $(q "$out")::bigint,
 		       $(q "$tm")::bigint, $(q "$cause"), now() - make_interval(secs => ${age:-0}))"
 	done
-	rad "WITH v (n, nas, st, uid, sid, un, mac, fip, i, o, t, cause, at) AS (VALUES $rows)
+	${ACCT_AS:-rad} "${ACCT_PRE:-}WITH v (n, nas, st, uid, sid, un, mac, fip, i, o, t, cause, at) AS (VALUES $rows)
 	     SELECT string_agg(a.idx || ':' || a.result, ' ' ORDER BY a.idx)
-	       FROM hs_radius_accounting(
+	       FROM ${ACCT_FN:-hs_radius_accounting}(
 	            (SELECT array_agg(nas ORDER BY n) FROM v), (SELECT array_agg(st ORDER BY n) FROM v),
 	            (SELECT array_agg(uid ORDER BY n) FROM v), (SELECT array_agg(sid ORDER BY n) FROM v),
 	            (SELECT array_agg(un ORDER BY n) FROM v), (SELECT array_agg(mac ORDER BY n) FROM v),
 	            (SELECT array_agg(fip ORDER BY n) FROM v), (SELECT array_agg(i ORDER BY n) FROM v),
 	            (SELECT array_agg(o ORDER BY n) FROM v), (SELECT array_agg(t ORDER BY n) FROM v),
-	            (SELECT array_agg(cause ORDER BY n) FROM v), (SELECT array_agg(at ORDER BY n) FROM v)) a"
+	            (SELECT array_agg(cause ORDER BY n) FROM v), (SELECT array_agg(at ORDER BY n) FROM v)) a${ACCT_POST:-}"
 }
+
+# acct_path RECORD...: acct, then which way hs_radius_accounting took the
+# batch: "fast", or "general" when it called hs__radius_accounting_all
+# (counted in this transaction's function statistics).
+acct_path() {
+	ACCT_PRE="BEGIN; " ACCT_POST="; SELECT CASE WHEN EXISTS (
+		SELECT 1 FROM pg_stat_xact_user_functions WHERE funcname = 'hs__radius_accounting_all')
+		THEN 'general' ELSE 'fast' END; COMMIT" acct "$@" | grep -v '^BEGIN\|^SET\|^COMMIT' | paste -sd' '
+}
+
+# acct_general RECORD...: acct through 0008's general function directly.
+acct_general() { ACCT_AS=own ACCT_FN=hs__radius_accounting_all acct "$@"; }
 
 vcol() { own "SELECT $2 FROM vouchers WHERE tenant_id = '$TA' AND code = '$1'"; }
 scol() { own "SELECT $2 FROM radius_sessions WHERE acct_unique_id = '$1'"; }
@@ -102,7 +114,8 @@ grants=$(own "SELECT string_agg(p.proname || ':' || r.rolname, ' ' ORDER BY p.pr
 	WHERE p.pronamespace = 'public'::regnamespace AND r.rolname IN ('hs_api', 'hs_radius', 'hs_worker')
 	AND (p.proname IN ('hs_radius_clients','hs_radius_authorize','hs_radius_accounting',
 	     'hs_radius_sweep','hs_router_coa_target','hs_radius_disconnect_result','hs__voucher_cut',
-	     'hs_radius_authorize_batch','hs__reject_message','hs__password_ok'))
+	     'hs_radius_authorize_batch','hs__reject_message','hs__password_ok','hs__vouchers_cut',
+	     'hs__radius_accounting_all'))
 	AND has_function_privilege(r.rolname, p.oid, 'EXECUTE')")
 t_is "$grants" "hs_radius_accounting:hs_radius hs_radius_authorize:hs_radius hs_radius_authorize_batch:hs_radius hs_radius_clients:hs_radius hs_radius_disconnect_result:hs_worker hs_radius_sweep:hs_worker hs_router_coa_target:hs_worker" \
 	"EXECUTE: hs_radius on the RADIUS calls, hs_worker on the worker calls, nobody on the helper"
@@ -471,6 +484,80 @@ notes=$(printf '%s\n' "LISTEN hs_events;" "LISTEN hs_jobs;" "SELECT count(*) FRO
 	hs_psql_as hs_radius "$DB" -At 2>&1)
 t_is "$(grep -c 'notification "hs_events"' <<<"$notes") $(grep -c 'notification "hs_jobs"' <<<"$notes")" "1 1" \
 	"a batch with many events and disconnect jobs sends one NOTIFY per channel"
+
+# --- Interim-Updates of stored sessions: the fast path ------------------------------------
+# (0021) A batch of Interims of stored sessions goes the fast way; every
+# result must equal the general function's on the same records: voucher F*
+# gets them through hs_radius_accounting, its twin G* through 0008's
+# general function directly.
+
+hs_psql_super -d "$DB" -c "ALTER ROLE hs_radius IN DATABASE $DB SET track_functions = 'all'" >/dev/null
+for p in F G; do
+	mkv ${p}Q "data_limit_bytes = 1000, shared_users = 2"
+	mkv ${p}T "time_limit_seconds = 100"
+	mkv ${p}U "shared_users = 2"
+	acct "$NAS1 1 ${p}q-1 ${p}Q AA:00:00:00:0F:01 - - -" "$NAS2 1 ${p}q-2 ${p}Q AA:00:00:00:0F:02 - - -" \
+		"$NAS1 1 ${p}t-1 ${p}T AA:00:00:00:0F:03 - - -" "$NAS1 1 ${p}u-1 ${p}U AA:00:00:00:0F:04 - - -" \
+		"$NAS1 1 ${p}u-2 ${p}U AA:00:00:00:0F:05 - - -" >/dev/null
+done
+own "UPDATE radius_sessions SET framed_ip = '10.5.0.7' WHERE acct_unique_id IN ('Fu-1', 'Gu-1')" >/dev/null
+# step "RECORD..." with P for the voucher's letter
+fast_steps=(
+	"$NAS1 3 Pq-1 PQ - 100 50 60|$NAS2 3 Pq-2 PQ - 200 0 30|$NAS1 3 Pu-1 PU - 5 5 5|$NAS1 3 Pu-2 PU - 7 7 7"
+	"$NAS1 3 Pq-1 PQ - 90 40 50 - 60"
+	"$NAS1 3 Pq-1 PQ - 100 50 60|$NAS1 3 Pu-1 PU - $((5 * GiB)) $((3 * GiB)) 65"
+	"$NAS2 3 Pq-2 PQ - 700 100 90|$NAS1 3 Pt-1 PT - 1 1 120"
+	"$NAS1 3 Pq-1 PQ - 150 60 120|$NAS1 3 Pt-1 PT - 2 2 130|$NAS1 3 Pu-2 PU - 7 7 7"
+)
+paths="" same_results=1
+for st in "${fast_steps[@]}"; do
+	IFS='|' read -r -a recs <<<"${st//P/F}"
+	got_f=$(acct_path "${recs[@]}")
+	IFS='|' read -r -a recs <<<"${st//P/G}"
+	got_g=$(acct_general "${recs[@]}")
+	paths+="${got_f##* } "
+	[ "${got_f% *}" = "$got_g" ] || same_results=0
+done
+t_is "$paths" "fast fast fast fast fast " "batches of Interims of stored sessions go the fast way"
+t_is "$same_results" 1 "  with the general function's per-record results"
+twin() {
+	own "SELECT string_agg(concat_ws(',', right(s.acct_unique_id, 3), s.input_octets, s.output_octets, s.session_time,
+	            s.interim_count, coalesce(host(s.framed_ip), '-'), coalesce(s.calling_station_id, '-'),
+	            s.stopped_at IS NULL, s.last_update_at > now() - interval '1 minute',
+	            coalesce(s.disconnect_reason, '-'), s.disconnect_queued_at IS NOT NULL,
+	            (SELECT count(*) FROM jobs j WHERE j.dedup_key = 'radius.disconnect:' || s.id)), ' '
+	            ORDER BY s.acct_unique_id)
+	       FROM radius_sessions s WHERE s.acct_unique_id LIKE '$1%'"
+}
+vtwin() {
+	own "SELECT string_agg(concat_ws(',', right(v.code, 1), v.status, v.used_bytes, v.used_seconds,
+	            (SELECT count(*) FROM events e WHERE e.type = 'voucher.exhausted' AND e.payload->>'voucher_id' = v.id::text)),
+	            ' ' ORDER BY v.code)
+	       FROM vouchers v WHERE v.code IN ('$1Q', '$1T', '$1U')"
+}
+t_is "$(twin F)" "$(twin G)" "  the sessions end the same: counters, interim counts, addresses, disconnect marks and jobs"
+t_is "$(vtwin F)" "$(vtwin G)" "  the vouchers end the same: status, used bytes and seconds, voucher.exhausted events"
+t_is "$(vtwin F)" "Q,used,1010,210,1 T,used,4,130,1 U,active,$((8 * GiB + 14)),72,0" \
+	"  and are right: out-of-order and repeated Interims add nothing, quotas are cut, 8 GiB counted exactly"
+t_is "$(own "SELECT count(*) FROM jobs WHERE payload->>'user_name' IN ('FQ', 'FT')")" 3 \
+	"  one disconnect job per live session of a voucher past its allowance, never a second"
+
+mkv FX "shared_users = 3"
+acct "$NAS1 1 fx-1 FX AA:00:00:00:0F:11 - - -" "$NAS1 1 fx-2 FX AA:00:00:00:0F:12 - - -" >/dev/null
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 1 1 1" "$NAS1 3 fx-1 FX - 2 2 2")" "1:ok 2:ok general" \
+	"the same session twice in a batch goes the general way"
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 3 3 3" "$NAS1 3 fx-3 FX - 1 1 1")" "1:ok 2:ok general" \
+	"a session not stored yet goes the general way (with the stored one)"
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 4 4 4" "$NAS1 3 fx-2 FX - -1 1 1")" "1:ok 2:invalid general" \
+	"an invalid record goes the general way, which refuses it alone"
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 5 5 5" "10.9.9.9 3 fx-2 FX - 1 1 1")" "1:ok 2:unknown_client general" \
+	"a record of an unknown router goes the general way"
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 6 6 6" "$NAS1 2 fx-2 FX - 1 1 1 User-Request")" "1:ok 2:ok general" \
+	"a Stop goes the general way"
+t_is "$(acct_path "$NAS1 3 fx-1 FX - 7 7 7" "$NAS1 3 fx-2 FX - 2 2 2")" "1:ok 2:ok fast" \
+	"an Interim of a stopped session with a live one goes the fast way"
+t_is "$(scol fx-2 "stopped_at IS NOT NULL AND input_octets = 2") $(vcol FX used_bytes)" "t 20" \
+	"  it raises the stopped session's counters without reopening it, and the voucher counts every session exactly"
 
 # --- the sweeper and the disconnect worker -------------------------------------------------
 
