@@ -29,7 +29,7 @@
 
 #define NELEM(a)    (sizeof(a) / sizeof((a)[0]))
 #define T_ITEMS_MAX 4096   /* items (and process() calls) one test records */
-#define T_SETTLE_US 200000 /* lets started submitters reach the queue */
+#define T_SETTLE_US 300000 /* lets started submitters reach the queue */
 #define T_HANG_S    30     /* a thread not back by then hangs */
 #define T_LOAD_THR  16
 #define T_LOAD_EACH 200
