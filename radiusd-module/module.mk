@@ -60,6 +60,24 @@ $(RLM_CACHE_BIN): $(BUILD)/san/tests/unit/test_rlm_cache.o $(BUILD)/san/radiusd-
 	@mkdir -p $(@D)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka
 
+# The batching queue (hs_batch.c builds without FreeRADIUS too).
+RLM_BATCH_BIN := $(BUILD)/tests/unit/test_rlm_batch
+ALL_TARGETS   += $(RLM_BATCH_BIN)
+TEST_SUITES   += $(RLM_BATCH_BIN)
+LINT_SOURCES  += tests/unit/test_rlm_batch.c
+
+$(BUILD)/san/radiusd-module/hs_batch.o: radiusd-module/hs_batch.c radiusd-module/hs_batch.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/san/tests/unit/test_rlm_batch.o: tests/unit/test_rlm_batch.c radiusd-module/hs_batch.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+
+$(RLM_BATCH_BIN): $(BUILD)/san/tests/unit/test_rlm_batch.o $(BUILD)/san/radiusd-module/hs_batch.o
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread
+
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.
 $(BUILD)/obj/radiusd-module/%.o: radiusd-module/%.c radiusd-module/fr-server-version.sh $(FR_STAMP)
