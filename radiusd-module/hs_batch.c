@@ -42,17 +42,17 @@ struct hs_batch {
 	bool stop;
 	bool idle_pending; /* ops->idle has work left */
 	/* Gathering by rate (cfg.by_rate). */
-	unsigned want;     /* a gathering worker waits for this many items; 0: none does */
-	unsigned inflight; /* queued or being processed: their submitters are blocked */
-	unsigned peak[2];  /* most in flight in this window and the one before */
+	unsigned want; /* a gathering worker waits for this many items; 0: none does */
+	unsigned cap;  /* a batch waits for at most this many (see hs_batch_rate_take) */
 	unsigned long arrivals, arrivals_seen; /* items queued ever, and at the last take */
-	struct timespec last_take, window;
+	struct timespec last_take;
 	double rate; /* items per microsecond, smoothed over about HS_RATE_TAU_US */
 	hs_batch_worker *workers;
 };
 
-#define HS_RATE_TAU_US 100000.0
-#define HS_PEAK_WINDOW 1000000.0 /* µs */
+#define HS_RATE_TAU_US   100000.0
+#define HS_GAP_INTERVALS 4.0 /* a batch stops gathering after this many silent intervals */
+#define HS_GAP_MIN_US    100.0
 
 static void hs_deadline(struct timespec *when, long usec)
 {
@@ -122,38 +122,56 @@ static double hs_batch_rate_now(hs_batch const *b, struct timespec const *now)
 
 /*
  * By rate: waits until the batch holds the items that arrive in wait_us at
- * the current rate, at most wait_us, and never for more items than there
- * were submitters in flight lately: each one waits for its item, so no more
- * can come. Submitters wake the worker once that many are queued
- * (hs_batch_submit). Lock held.
+ * the current rate, at most cap of them, and stops as soon as no item came
+ * for a few of the intervals the rate predicts: the load has ebbed, or the
+ * threads that were submitting are busy elsewhere. Never past wait_us.
+ * Submitters wake the worker once the batch is full enough
+ * (hs_batch_submit), so the worker wakes only for that or its own
+ * timeouts. Returns whether the batch stopped short. Lock held.
  */
-static void hs_batch_gather_rate(hs_batch *b)
+static bool hs_batch_gather_rate(hs_batch *b)
 {
-	struct timespec now, when;
-	double expect;
-	unsigned target, most;
+	struct timespec now, deadline, until;
+	double rate, expect, gap;
+	unsigned target, seen;
 
 	if (!b->count)
-		return;
+		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	expect = hs_batch_rate_now(b, &now) * b->cfg.wait_us;
-	most = b->peak[0] > b->peak[1] ? b->peak[0] : b->peak[1];
-	target = expect >= b->cfg.batch_max ? b->cfg.batch_max : (unsigned)expect;
-	if (target > most)
-		target = most;
+	rate = hs_batch_rate_now(b, &now);
+	expect = rate * b->cfg.wait_us;
+	target = expect >= b->cap ? b->cap : (unsigned)expect;
 	if (b->count >= target)
-		return;
-	hs_deadline(&when, (long)b->cfg.wait_us);
+		return false;
+	gap = HS_GAP_INTERVALS / rate;
+	if (gap < HS_GAP_MIN_US)
+		gap = HS_GAP_MIN_US;
+	hs_deadline(&deadline, (long)b->cfg.wait_us);
 	b->want = target;
 	while (b->count < b->want && !b->stop) {
-		if (pthread_cond_timedwait(&b->arrived, &b->lock, &when) != 0)
+		seen = b->count;
+		hs_deadline(&until, (long)gap);
+		if (until.tv_sec > deadline.tv_sec ||
+		    (until.tv_sec == deadline.tv_sec && until.tv_nsec > deadline.tv_nsec))
+			until = deadline;
+		if (pthread_cond_timedwait(&b->arrived, &b->lock, &until) != 0 &&
+		    until.tv_sec == deadline.tv_sec && until.tv_nsec == deadline.tv_nsec)
+			break;
+		if (b->count == seen)
 			break;
 	}
 	b->want = 0;
+	return b->count < target;
 }
 
-/* At a take: the rate becomes the current one; the peak window moves on. Lock held. */
-static void hs_batch_rate_take(hs_batch *b)
+/*
+ * At a take of n items: the rate becomes the current one, and cap follows
+ * what the submitters can give, as TCP's window does: a batch that stopped
+ * short sets it to what came, so that a few threads submitting one after
+ * the other are not kept waiting for company that cannot come; one that
+ * did not lets the next wait for one more. Lock held.
+ */
+static void hs_batch_rate_take(hs_batch *b, unsigned n, bool fell_short)
 {
 	struct timespec now;
 
@@ -161,11 +179,14 @@ static void hs_batch_rate_take(hs_batch *b)
 	b->rate = hs_batch_rate_now(b, &now);
 	b->arrivals_seen = b->arrivals;
 	b->last_take = now;
-	if (hs_since_us(&now, &b->window) >= HS_PEAK_WINDOW) {
-		b->peak[1] = b->peak[0];
-		b->peak[0] = b->inflight;
-		b->window = now;
-	}
+	if (fell_short)
+		b->cap = n;
+	else if (n + 1 > b->cap)
+		b->cap = n + 1;
+	if (b->cap > b->cfg.batch_max)
+		b->cap = b->cfg.batch_max;
+	if (b->cap < 1)
+		b->cap = 1;
 }
 
 /* Whether item conflicts with one of the n taken. */
@@ -205,6 +226,7 @@ static void *hs_batch_thread(void *arg)
 	hs_batch *b = w->b;
 	hs_batch_slot **taken = w->taken;
 	void **items = w->items;
+	bool fell_short = false;
 	unsigned n, i;
 
 	pthread_mutex_lock(&b->lock);
@@ -213,8 +235,7 @@ static void *hs_batch_thread(void *arg)
 		if (b->stop)
 			break;
 		if (b->cfg.by_rate) {
-			hs_batch_gather_rate(b);
-			hs_batch_rate_take(b);
+			fell_short = hs_batch_gather_rate(b);
 		} else {
 			hs_batch_gather(b);
 		}
@@ -222,6 +243,8 @@ static void *hs_batch_thread(void *arg)
 		if (b->stop)
 			break;
 		n = hs_batch_take(b, taken);
+		if (b->cfg.by_rate)
+			hs_batch_rate_take(b, n, fell_short);
 		pthread_mutex_unlock(&b->lock);
 		for (i = 0; i < n; i++)
 			items[i] = taken[i]->item;
@@ -237,7 +260,6 @@ static void *hs_batch_thread(void *arg)
 		} else {
 			pthread_mutex_lock(&b->lock);
 		}
-		b->inflight -= n;
 	}
 	pthread_mutex_unlock(&b->lock);
 	return NULL;
@@ -256,7 +278,7 @@ hs_batch *hs_batch_create(hs_batch_config const *cfg, hs_batch_ops const *ops, v
 	b->ctx = ctx;
 	b->idle_pending = ops->idle != NULL;
 	clock_gettime(CLOCK_MONOTONIC, &b->last_take);
-	b->window = b->last_take;
+	b->cap = 1;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -343,8 +365,6 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	if (!b->stop && b->count < b->cfg.queue_max) {
 		b->queue[b->count++] = &slot;
 		b->arrivals++;
-		if (++b->inflight > b->peak[0])
-			b->peak[0] = b->inflight;
 		queued = true;
 	}
 	/*

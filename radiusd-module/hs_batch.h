@@ -9,11 +9,12 @@
  *   first (hs_batch_announce), and the batch waits for announced threads
  *   only; a batch that none can still join is taken at once;
  * - by rate (cfg.by_rate): the batch waits until it holds as many items as
- *   arrive in wait_us at the current arrival rate, but never more than
- *   were in flight lately (each submitter blocks on its item, so no more
- *   can come); under light load that is one item, so nothing waits.
- *   Submitters wake the worker only once the batch is full enough, not once
- *   per item.
+ *   arrive in wait_us at the current arrival rate, stopping early when
+ *   items stop coming, and never for more than one item beyond what the
+ *   last batch got unless that one filled up (every submitter blocks on its
+ *   item, so waiting for more than can come only adds delay); under light
+ *   load that is one item, so nothing waits. Submitters wake the worker
+ *   only once the batch is full enough, not once per item.
  */
 #ifndef HS_BATCH_H
 #define HS_BATCH_H

@@ -76,7 +76,7 @@ $(BUILD)/san/tests/unit/test_rlm_batch.o: tests/unit/test_rlm_batch.c radiusd-mo
 
 $(RLM_BATCH_BIN): $(BUILD)/san/tests/unit/test_rlm_batch.o $(BUILD)/san/radiusd-module/hs_batch.o
 	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
 
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.

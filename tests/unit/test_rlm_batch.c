@@ -879,14 +879,8 @@ static double t_burst(hs_batch *b, t_item *it, unsigned n)
  * A burst long past does not make a lone item wait (hs_batch.h): after 16
  * threads' burst and two quiet seconds, a lone item is taken at once.
  *
- * A known bug, not run by default (see main): fails against hs_batch.c as it
- * is. The rate is updated only at a
- * take (hs_batch_rate runs after hs_batch_gather_rate), so the first lone
- * items after a quiet spell are gathered with the burst's rate: target =
- * batch_max, and each waits out the whole wait_us (500 ms here; three lone
- * items in a row do so before the rate decays). The same stale rate makes a
- * lone item wait when wait_us exceeds the smoothing time (100 ms) and the
- * previous item came shortly after a take.
+ * The rate as of the lone item's arrival counts the quiet seconds; a rate
+ * last updated at the burst's final take would make it wait out wait_us.
  */
 static void test_rate_after_burst(void **state)
 {
@@ -922,12 +916,8 @@ static void test_rate_after_burst(void **state)
  * than that. 16 threads, 20 items each, batch_max 64, wait_us 200 ms: the
  * burst takes milliseconds when nothing waits in vain.
  *
- * A known bug, not run by default (see main): fails against hs_batch.c as it
- * is (about 3 s). The target of
- * hs_batch_gather_rate is rate * wait_us capped by batch_max only; once it
- * exceeds the number of threads that can submit, every batch waits out
- * wait_us for items that cannot come, and the rate it then measures
- * (threads / wait_us) drives the target up again after a quick take.
+ * A target of rate * wait_us capped by batch_max only would wait out
+ * wait_us on every batch once it exceeds the threads that can submit.
  */
 static void test_rate_closed_loop(void **state)
 {
@@ -1036,19 +1026,11 @@ int main(void)
 		cmocka_unit_test(test_rate_lone_item),
 		cmocka_unit_test(test_rate_burst),
 		cmocka_unit_test(test_idle),
-	};
-
-	/* Known bugs of hs_batch.c: these fail until it is fixed, then join the list above. */
-	const struct CMUnitTest known_bugs[] = {
 		cmocka_unit_test(test_rate_after_burst),
 		cmocka_unit_test(test_rate_closed_loop),
 	};
 
 	/* A hang anywhere ends the run instead of holding the suite up. */
 	alarm(600);
-	if (getenv("HS_BATCH_KNOWN_BUGS"))
-		return cmocka_run_group_tests(known_bugs, NULL, NULL);
-	print_message("# SKIP test_rate_after_burst, test_rate_closed_loop: known bugs of "
-		      "hs_batch.c (HS_BATCH_KNOWN_BUGS=1 runs them)\n");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
