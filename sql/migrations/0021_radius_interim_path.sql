@@ -53,6 +53,9 @@ CREATE FUNCTION hs__vouchers_cut(p_ids uuid[], p_reasons text[]) RETURNS int
     -- vouchers and read every open session (thousands) per call.
     SET enable_hashjoin = off
     SET enable_mergejoin = off
+    -- Planned once per connection: a custom plan per call of these
+    -- statements would cost more than running them.
+    SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     n int;
@@ -114,10 +117,12 @@ $$;
 REVOKE ALL ON FUNCTION hs__vouchers_cut(uuid[], text[]) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION hs__voucher_cut(p_voucher_id uuid, p_reason text) RETURNS int
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = public, pg_temp
 AS $$
-    SELECT hs__vouchers_cut(ARRAY[p_voucher_id], ARRAY[p_reason]);
+BEGIN
+    RETURN hs__vouchers_cut(ARRAY[p_voucher_id], ARRAY[p_reason]);
+END
 $$;
 
 -- --- the accounting batch ------------------------------------------------------------
