@@ -23,60 +23,27 @@ TEST_SUITES  += tests/integration/radius_config.sh tests/integration/radius_auth
                 tests/integration/radius_acct.sh tests/integration/radius_install.sh
 LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
 
-# Unit tests of the pure logic (hs_logic.c builds without FreeRADIUS),
-# with the sanitizers like every unit test.
-RLM_UNIT_BIN := $(BUILD)/tests/unit/test_rlm_logic
-ALL_TARGETS  += $(RLM_UNIT_BIN)
-TEST_SUITES  += $(RLM_UNIT_BIN)
-LINT_SOURCES += tests/unit/test_rlm_logic.c
+# Unit tests, with the sanitizers like every unit test: test_rlm_NAME.c
+# against hs_NAME.c, each of which builds without FreeRADIUS: the pure
+# logic, the routers cache file's format, the batching queue.
+define rlm_unit_test
+ALL_TARGETS  += $(BUILD)/tests/unit/test_rlm_$(1)
+TEST_SUITES  += $(BUILD)/tests/unit/test_rlm_$(1)
+LINT_SOURCES += tests/unit/test_rlm_$(1).c
 
-$(BUILD)/san/radiusd-module/hs_logic.o: radiusd-module/hs_logic.c radiusd-module/hs_logic.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+$(BUILD)/san/radiusd-module/hs_$(1).o: radiusd-module/hs_$(1).c radiusd-module/hs_$(1).h | $$(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
-$(BUILD)/san/tests/unit/test_rlm_logic.o: tests/unit/test_rlm_logic.c radiusd-module/hs_logic.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
+$(BUILD)/san/tests/unit/test_rlm_$(1).o: tests/unit/test_rlm_$(1).c radiusd-module/hs_$(1).h | $$(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
-$(RLM_UNIT_BIN): $(BUILD)/san/tests/unit/test_rlm_logic.o $(BUILD)/san/radiusd-module/hs_logic.o
-	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
-
-# The routers cache file's format (hs_cache.c builds without FreeRADIUS too).
-RLM_CACHE_BIN := $(BUILD)/tests/unit/test_rlm_cache
-ALL_TARGETS   += $(RLM_CACHE_BIN)
-TEST_SUITES   += $(RLM_CACHE_BIN)
-LINT_SOURCES  += tests/unit/test_rlm_cache.c
-
-$(BUILD)/san/radiusd-module/hs_cache.o: radiusd-module/hs_cache.c radiusd-module/hs_cache.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
-
-$(BUILD)/san/tests/unit/test_rlm_cache.o: tests/unit/test_rlm_cache.c radiusd-module/hs_cache.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
-
-$(RLM_CACHE_BIN): $(BUILD)/san/tests/unit/test_rlm_cache.o $(BUILD)/san/radiusd-module/hs_cache.o
-	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka
-
-# The batching queue (hs_batch.c builds without FreeRADIUS too).
-RLM_BATCH_BIN := $(BUILD)/tests/unit/test_rlm_batch
-ALL_TARGETS   += $(RLM_BATCH_BIN)
-TEST_SUITES   += $(RLM_BATCH_BIN)
-LINT_SOURCES  += tests/unit/test_rlm_batch.c
-
-$(BUILD)/san/radiusd-module/hs_batch.o: radiusd-module/hs_batch.c radiusd-module/hs_batch.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
-
-$(BUILD)/san/tests/unit/test_rlm_batch.o: tests/unit/test_rlm_batch.c radiusd-module/hs_batch.h | $(DEPS_STAMP)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -c $< -o $@
-
-$(RLM_BATCH_BIN): $(BUILD)/san/tests/unit/test_rlm_batch.o $(BUILD)/san/radiusd-module/hs_batch.o
-	@mkdir -p $(@D)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lcmocka -lpthread -lm
+$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o
+	@mkdir -p $$(@D)
+	$$(CC) $$(SAN_FLAGS) -o $$@ $$^ -lcmocka -lpthread -lm
+endef
+$(foreach t,logic cache batch,$(eval $(call rlm_unit_test,$(t))))
 
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.
