@@ -187,10 +187,9 @@ static hs_batch_ops const t_ops_all = {
 
 /* --- the test's side ----------------------------------------------------------- */
 
-/* A test's queue: its settings (those of hs_batch_config) and what the callbacks do. */
+/* A test's queue: its settings (name and workers are t_start's), callbacks and their ways. */
 typedef struct t_case {
-	unsigned workers, batch_max, wait_us, queue_max;
-	bool by_rate;
+	hs_batch_config cfg;
 	hs_batch_ops const *ops;
 	unsigned items;     /* fresh items the test uses (t_begin), keys = ids */
 	unsigned delay_us;  /* process() lasts this long */
@@ -222,17 +221,14 @@ static void t_fini(t_ctx *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-/* Makes c fresh, set up as k says, and starts the queue of k on it. */
-static hs_batch *t_start(t_ctx *c, t_case const *k)
+/* Makes c fresh, set up as k says, and starts the queue of k on it with workers. */
+static hs_batch *t_start(t_ctx *c, t_case const *k, unsigned workers)
 {
-	hs_batch_config const cfg = {.name = "t",
-				     .workers = k->workers,
-				     .batch_max = k->batch_max,
-				     .wait_us = k->wait_us,
-				     .queue_max = k->queue_max,
-				     .by_rate = k->by_rate};
+	hs_batch_config cfg = k->cfg;
 	hs_batch *b;
 
+	cfg.name = "t";
+	cfg.workers = workers;
 	t_init(c);
 	c->workers = cfg.workers;
 	c->batch_max = cfg.batch_max;
@@ -346,7 +342,7 @@ static bool t_sub_back(t_sub *s, double seconds)
 
 /* --- one queue, its items and their submitters --------------------------------- */
 
-/* Submitter s[i] submits it[i]. */
+/* A test's queue, what its callbacks saw, its items and their submitters (s[i] submits it[i]). */
 typedef struct t_fix {
 	t_ctx c;
 	hs_batch *b;
@@ -354,12 +350,12 @@ typedef struct t_fix {
 	t_sub s[T_FIX_SUBS];
 } t_fix;
 
-/* Starts the queue of k with k->items fresh items. */
-static void t_begin(t_fix *f, t_case const *k)
+/* Starts the queue of k with workers and k->items fresh items. */
+static void t_begin(t_fix *f, t_case const *k, unsigned workers)
 {
 	assert_true(k->items <= NELEM(f->it));
 	t_items(f->it, k->items, 0);
-	f->b = t_start(&f->c, k);
+	f->b = t_start(&f->c, k, workers);
 }
 
 /* Stops the queue; what the callbacks recorded stays readable. */
@@ -506,10 +502,10 @@ static t_item t_load_items[T_LOAD_THR * T_LOAD_EACH];
  * once, in a batch of at most batch_max without two conflicting items, and
  * its submitter must see the outcome of its whole batch. c is left filled.
  */
-static void t_run_load(t_ctx *c, t_case const *k, bool announce)
+static void t_run_load(t_ctx *c, t_case const *k, unsigned workers, bool announce)
 {
 	unsigned i, refused, early, sum = 0;
-	hs_batch *b = t_start(c, k);
+	hs_batch *b = t_start(c, k, workers);
 
 	t_items(t_load_items, NELEM(t_load_items), k->ops->conflict ? 13 : 0);
 	refused = t_load_threads(b, t_load_items, T_LOAD_EACH, announce, &early);
@@ -533,6 +529,7 @@ static void t_run_load(t_ctx *c, t_case const *k, bool announce)
 /* A load test: the queue, how its submitters behave, and what it checks beyond t_run_load. */
 typedef struct t_load_case {
 	t_case k;
+	unsigned workers;
 	bool announce;                /* as hs_authorize does */
 	void (*also)(t_ctx const *c); /* or NULL */
 } t_load_case;
@@ -558,39 +555,36 @@ static void test_load(void **state)
 	t_load_case const *l = *state;
 	t_ctx c;
 
-	t_run_load(&c, &l->k, l->announce);
+	t_run_load(&c, &l->k, l->workers, l->announce);
 	if (l->also)
 		l->also(&c);
 	t_fini(&c);
 }
 
 static t_load_case const t_load_one_worker = {
-	.k = {.workers = 1, .batch_max = 8, .queue_max = 64, .ops = &t_ops_keyed}};
+	.k = {.cfg = {.batch_max = 8, .queue_max = 64}, .ops = &t_ops_keyed}, .workers = 1};
 
 /* The Access-Request batchers' shape: two workers, announce, conflicts. */
 static t_load_case const t_load_two_workers_announce = {
-	.k = {.workers = 2, .batch_max = 8, .wait_us = 2000, .queue_max = 64, .ops = &t_ops_all},
+	.k = {.cfg = {.batch_max = 8, .wait_us = 2000, .queue_max = 64}, .ops = &t_ops_all},
+	.workers = 2,
 	.announce = true,
 	.also = t_idle_called_if_worker0_ran};
 
 /* The accounting writer's shape: one worker, by rate, idle and abandon. */
-static t_load_case const t_load_by_rate = {.k = {.workers = 1,
-						 .batch_max = 32,
-						 .wait_us = 2000,
-						 .queue_max = 64,
-						 .by_rate = true,
-						 .ops = &t_ops_idle},
-					   .also = t_idle_called};
+static t_load_case const t_load_by_rate = {
+	.k = {.cfg = {.batch_max = 32, .wait_us = 2000, .queue_max = 64, .by_rate = true},
+	      .ops = &t_ops_idle},
+	.workers = 1,
+	.also = t_idle_called};
 
 /* Under a sustained burst from many threads, batches hold more than one item. */
-static t_load_case const t_rate_burst = {.k = {.workers = 1,
-					       .batch_max = 32,
-					       .wait_us = 20000,
-					       .queue_max = 64,
-					       .by_rate = true,
-					       .ops = &t_ops,
-					       .delay_us = 200},
-					 .also = t_batches_grew};
+static t_load_case const t_rate_burst = {
+	.k = {.cfg = {.batch_max = 32, .wait_us = 20000, .queue_max = 64, .by_rate = true},
+	      .ops = &t_ops,
+	      .delay_us = 200},
+	.workers = 1,
+	.also = t_batches_grew};
 
 /* --- forced batches ------------------------------------------------------------ */
 
@@ -598,11 +592,11 @@ static t_load_case const t_rate_burst = {.k = {.workers = 1,
 static void test_batch_max(void **state)
 {
 	static t_case const k = {
-		.workers = 1, .batch_max = 4, .queue_max = 64, .ops = &t_ops, .items = 11};
+		.cfg = {.batch_max = 4, .queue_max = 64}, .ops = &t_ops, .items = 11};
 	t_fix f;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	t_queue_behind(&f, 1, k.items);
 	t_permit(&f.c, UINT_MAX);
 	t_processed_once(&f, 0, k.items);
@@ -625,16 +619,14 @@ static void test_conflict(void **state)
 	static unsigned const keys[] = {100, 1, 1, 2, 3, 2, 4, 1}; /* X A B C D E F G */
 	static unsigned const want_order[] = {0, 1, 3, 4, 2, 5, 6, 7};
 	static unsigned const want_call[] = {0, 1, 2, 1, 1, 2, 2, 3};
-	static t_case const k = {.workers = 1,
-				 .batch_max = 8,
-				 .queue_max = 64,
+	static t_case const k = {.cfg = {.batch_max = 8, .queue_max = 64},
 				 .ops = &t_ops_keyed,
 				 .items = NELEM(keys)};
 	t_fix f;
 	unsigned i;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	for (i = 0; i < k.items; i++)
 		f.it[i].key = keys[i];
 	t_hold_workers(&f, 1);
@@ -680,12 +672,12 @@ static void t_refused(t_fix *f, unsigned i)
 static void test_queue_max(void **state)
 {
 	static t_case const k = {
-		.workers = 1, .batch_max = 8, .queue_max = 3, .ops = &t_ops, .items = 10};
+		.cfg = {.batch_max = 8, .queue_max = 3}, .ops = &t_ops, .items = 10};
 	t_fix f;
 	unsigned i;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	t_queue_behind(&f, 1, 4);
 	for (i = 4; i < 9; i++)
 		t_refused(&f, i);
@@ -730,16 +722,13 @@ static void t_freer_start(t_freer *fr, hs_batch *b)
  */
 static void test_free_queued(void **state)
 {
-	t_case const k = {.workers = t_workers(state),
-			  .batch_max = 8,
-			  .queue_max = 16,
-			  .ops = &t_ops,
-			  .items = 5};
-	unsigned i, q0 = k.workers;
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .queue_max = 16}, .ops = &t_ops, .items = 5};
+	unsigned i, q0 = t_workers(state);
 	t_freer fr;
 	t_fix f;
 
-	t_begin(&f, &k);
+	t_begin(&f, &k, q0);
 	t_queue_behind(&f, q0, q0 + 3);
 	t_freer_start(&fr, f.b);
 	usleep(T_SETTLE_US);
@@ -765,17 +754,14 @@ static void test_free_queued(void **state)
 /* A batch waiting a long wait_us for an announced thread does not hold up stopping. */
 static void test_free_while_gathering(void **state)
 {
-	t_case const k = {.workers = t_workers(state),
-			  .batch_max = 8,
-			  .wait_us = 10000000,
-			  .queue_max = 16,
-			  .ops = &t_ops_all,
-			  .items = 1};
+	static t_case const k = {.cfg = {.batch_max = 8, .wait_us = 10000000, .queue_max = 16},
+				 .ops = &t_ops_all,
+				 .items = 1};
 	t_freer fr;
 	t_fix f;
 	double t0;
 
-	t_begin(&f, &k);
+	t_begin(&f, &k, t_workers(state));
 	hs_batch_announce(f.b); /* one that will never come */
 	t_sub_waiting(&f, 0);
 	t0 = t_now();
@@ -824,42 +810,43 @@ static void t_late_start(t_late *l, hs_batch *b, t_item *item, bool withdraw)
 		usleep(1000);
 }
 
-/*
- * The late thread acts, and submitter 0, waiting for it, comes back taken:
- * when the late one came, not when wait_us ran out.
- */
-static void t_late_releases(t_fix *f, t_late *late)
+/* The Access-Request batchers' shape, gathering by announce for at most wait_us. */
+static t_case t_announce_case(unsigned wait_us, unsigned items)
 {
-	atomic_store(&late->go, true);
-	t_join(late->thread);
-	t_join(f->s[0].thread);
-	assert_true(f->s[0].ok);
-	assert_true(f->s[0].ended - late->acted < 2.5);
-}
-
-/* The Access-Request batchers' shape (conflicts, one or two workers), gathering by announce. */
-static t_case t_announce_case(void **state, unsigned wait_us, unsigned items)
-{
-	return (t_case){.workers = t_workers(state),
-			.batch_max = 8,
-			.wait_us = wait_us,
-			.queue_max = 16,
+	return (t_case){.cfg = {.batch_max = 8, .wait_us = wait_us, .queue_max = 16},
 			.ops = &t_ops_keyed,
 			.items = items};
+}
+
+/*
+ * On a queue of workers and wait_us, submitter 0 announces itself and
+ * submits it[0] while a late thread has announced itself: it waits for the
+ * late one, which then submits it[1] (or withdraws); submitter 0 comes back
+ * taken, when the late one acted, not when wait_us ran out. The queue is
+ * stopped; f is left filled.
+ */
+static void t_gather(t_fix *f, unsigned workers, unsigned wait_us, bool withdraw)
+{
+	t_case const k = t_announce_case(wait_us, withdraw ? 1 : 2);
+	t_late late;
+
+	t_begin(f, &k, workers);
+	t_late_start(&late, f->b, withdraw ? NULL : &f->it[1], withdraw);
+	t_sub_waiting(f, 0);
+	atomic_store(&late.go, true);
+	t_join(late.thread);
+	t_join(f->s[0].thread);
+	assert_true(f->s[0].ok);
+	assert_true(f->s[0].ended - late.acted < 2.5);
+	t_end(f);
 }
 
 /* An early item waits for an announced thread; both land in one process() call. */
 static void test_announce_gathers(void **state)
 {
-	t_case const k = t_announce_case(state, 5000000, 2);
-	t_late late;
 	t_fix f;
 
-	t_begin(&f, &k);
-	t_late_start(&late, f.b, &f.it[1], false);
-	t_sub_waiting(&f, 0);
-	t_late_releases(&f, &late);
-	t_end(&f);
+	t_gather(&f, t_workers(state), 5000000, false);
 	assert_int_equal(f.c.calls, 1);
 	assert_int_equal(f.c.sizes[0], 2);
 	assert_int_equal(f.it[0].call, f.it[1].call);
@@ -868,12 +855,12 @@ static void test_announce_gathers(void **state)
 /* An announced thread that never comes holds a batch for wait_us, no longer. */
 static void test_announce_wait_bounded(void **state)
 {
-	t_case const k = t_announce_case(state, 300000, 2);
+	t_case const k = t_announce_case(300000, 2);
 	t_late late;
 	t_fix f;
 	double took;
 
-	t_begin(&f, &k);
+	t_begin(&f, &k, t_workers(state));
 	t_late_start(&late, f.b, &f.it[1], true);
 	took = t_sub_took(&f, 0);
 	assert_true(f.s[0].ok);
@@ -890,15 +877,9 @@ static void test_announce_wait_bounded(void **state)
 /* hs_batch_withdraw releases a batch waiting for the withdrawing thread. */
 static void test_withdraw_releases(void **state)
 {
-	t_case const k = t_announce_case(state, 10000000, 1);
-	t_late late;
 	t_fix f;
 
-	t_begin(&f, &k);
-	t_late_start(&late, f.b, NULL, true);
-	t_sub_waiting(&f, 0);
-	t_late_releases(&f, &late);
-	t_end(&f);
+	t_gather(&f, t_workers(state), 10000000, true);
 	assert_int_equal(atomic_load(&f.it[0].processed), 1);
 }
 
@@ -907,17 +888,14 @@ static void test_withdraw_releases(void **state)
 /* A lone item on a quiet queue does not wait out a long wait_us. */
 static void test_rate_lone_item(void **state)
 {
-	static t_case const k = {.workers = 1,
-				 .batch_max = 64,
-				 .wait_us = 500000,
-				 .queue_max = 64,
-				 .by_rate = true,
-				 .ops = &t_ops,
-				 .items = 1};
+	static t_case const k = {
+		.cfg = {.batch_max = 64, .wait_us = 500000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = 1};
 	t_fix f;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	usleep(T_SETTLE_US);
 	assert_true(t_submit_took(f.b, &f.it[0]) < 0.25);
 	assert_int_equal(atomic_load(&f.it[0].processed), 1);
@@ -933,19 +911,16 @@ static void test_rate_lone_item(void **state)
  */
 static void test_rate_after_burst(void **state)
 {
-	static t_case const k = {.workers = 1,
-				 .batch_max = 8,
-				 .wait_us = 500000,
-				 .queue_max = 64,
-				 .by_rate = true,
-				 .ops = &t_ops,
-				 .items = T_LOAD_THR * 20 + 1,
-				 .delay_us = 200};
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .wait_us = 500000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = T_LOAD_THR * 20 + 1,
+		.delay_us = 200};
 	t_fix f;
 	double took;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	(void)t_burst(f.b, f.it, 20);
 	sleep(2);
 	took = t_submit_took(f.b, &f.it[k.items - 1]);
@@ -964,20 +939,17 @@ static void test_rate_after_burst(void **state)
  */
 static void test_rate_closed_loop(void **state)
 {
-	static t_case const k = {.workers = 1,
-				 .batch_max = 64,
-				 .wait_us = 200000,
-				 .queue_max = 64,
-				 .by_rate = true,
-				 .ops = &t_ops,
-				 .items = T_LOAD_THR * 20,
-				 .delay_us = 200};
+	static t_case const k = {
+		.cfg = {.batch_max = 64, .wait_us = 200000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = T_LOAD_THR * 20,
+		.delay_us = 200};
 	t_fix f;
 	double took;
 	unsigned i;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	took = t_burst(f.b, f.it, 20);
 	t_end(&f);
 	for (i = 0; i < k.items; i++)
@@ -1001,18 +973,15 @@ static void t_idle_second_apart(t_ctx const *c, unsigned i)
  */
 static void test_idle(void **state)
 {
-	static t_case const k = {.workers = 1,
-				 .batch_max = 8,
-				 .wait_us = 2000,
-				 .queue_max = 16,
-				 .by_rate = true,
-				 .ops = &t_ops_idle,
-				 .items = 1,
-				 .idle_true = 1};
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .wait_us = 2000, .queue_max = 16, .by_rate = true},
+		.ops = &t_ops_idle,
+		.items = 1,
+		.idle_true = 1};
 	t_fix f;
 
 	(void)state;
-	t_begin(&f, &k);
+	t_begin(&f, &k, 1);
 	/* Pending from the start: a first call within about a second, a second one after. */
 	assert_true(t_wait_for(&f.c, &f.c.idle_calls, 2, 6));
 	assert_true(f.c.idle_at[0] - f.c.created < 2.5);
