@@ -33,7 +33,9 @@
 #define T_HANG_S    30     /* a thread not back by then hangs */
 #define T_LOAD_THR  16
 #define T_LOAD_EACH 200
-#define T_ABANDONED UINT_MAX /* an item's outcome once abandoned */
+#define T_ABANDONED UINT_MAX              /* an item's outcome once abandoned */
+#define T_FIX_ITEMS (T_LOAD_THR * 20 + 1) /* items one test of t_fix uses at the most */
+#define T_FIX_SUBS  16                    /* submitters of t_fix */
 
 typedef struct t_item {
 	unsigned id;
@@ -64,6 +66,7 @@ typedef struct t_ctx {
 	double idle_at[64];
 	bool idle_known;
 	pthread_t idle_thread;
+	double created; /* just before hs_batch_create */
 } t_ctx;
 
 static double t_now(void)
@@ -184,6 +187,21 @@ static hs_batch_ops const t_ops_all = {
 
 /* --- the test's side ----------------------------------------------------------- */
 
+/* A test's queue: its settings (name and workers are t_start's), callbacks and their ways. */
+typedef struct t_case {
+	hs_batch_config cfg;
+	hs_batch_ops const *ops;
+	unsigned items;     /* fresh items the test uses (t_begin), keys = ids */
+	unsigned delay_us;  /* process() lasts this long */
+	unsigned idle_true; /* idle() returns true this many times first */
+} t_case;
+
+/* The workers of a test run once with each (T_ONE_WORKER, T_TWO_WORKERS). */
+static unsigned t_workers(void **state)
+{
+	return *(unsigned const *)*state;
+}
+
 static void t_init(t_ctx *c)
 {
 	pthread_condattr_t ca;
@@ -203,13 +221,21 @@ static void t_fini(t_ctx *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-static hs_batch *t_new(t_ctx *c, hs_batch_config const *cfg, hs_batch_ops const *ops)
+/* Makes c fresh, set up as k says, and starts the queue of k on it with workers. */
+static hs_batch *t_start(t_ctx *c, t_case const *k, unsigned workers)
 {
+	hs_batch_config cfg = k->cfg;
 	hs_batch *b;
 
-	c->workers = cfg->workers;
-	c->batch_max = cfg->batch_max;
-	b = hs_batch_create(cfg, ops, c);
+	cfg.name = "t";
+	cfg.workers = workers;
+	t_init(c);
+	c->workers = cfg.workers;
+	c->batch_max = cfg.batch_max;
+	c->delay_us = k->delay_us;
+	c->idle_true = k->idle_true;
+	c->created = t_now();
+	b = hs_batch_create(&cfg, k->ops, c);
 	assert_non_null(b);
 	return b;
 }
@@ -265,6 +291,15 @@ static void t_join(pthread_t t)
 		fail_msg("a thread is still blocked after %d s", T_HANG_S);
 }
 
+/* Submits item from this thread, which must be taken; the seconds that took. */
+static double t_submit_took(hs_batch *b, t_item *item)
+{
+	double t0 = t_now();
+
+	assert_true(hs_batch_submit(b, item));
+	return t_now() - t0;
+}
+
 /* One submitter on a thread of its own. */
 typedef struct t_sub {
 	hs_batch *b;
@@ -295,13 +330,6 @@ static void t_sub_start(t_sub *s, hs_batch *b, t_item *item, bool announce)
 	assert_int_equal(pthread_create(&s->thread, NULL, t_sub_run, s), 0);
 }
 
-/* Starts a submitter and gives it time to be queued behind the ones before. */
-static void t_sub_queue(t_sub *s, hs_batch *b, t_item *item)
-{
-	t_sub_start(s, b, item, false);
-	usleep(T_SETTLE_US);
-}
-
 /* Whether the submitter came back within seconds (polling; it is not joined). */
 static bool t_sub_back(t_sub *s, double seconds)
 {
@@ -312,15 +340,92 @@ static bool t_sub_back(t_sub *s, double seconds)
 	return atomic_load(&s->done);
 }
 
-/* Holds every worker inside process() with an item of its own (ids from held[]). */
-static void t_hold_workers(t_ctx *c, hs_batch *b, t_sub *subs, t_item *held, unsigned workers)
+/* --- one queue, its items and their submitters --------------------------------- */
+
+/* A test's queue, what its callbacks saw, its items and their submitters (s[i] submits it[i]). */
+typedef struct t_fix {
+	t_ctx c;
+	hs_batch *b;
+	t_item it[T_FIX_ITEMS];
+	t_sub s[T_FIX_SUBS];
+} t_fix;
+
+/* Starts the queue of k with workers and k->items fresh items. */
+static void t_begin(t_fix *f, t_case const *k, unsigned workers)
+{
+	assert_true(k->items <= NELEM(f->it));
+	t_items(f->it, k->items, 0);
+	f->b = t_start(&f->c, k, workers);
+}
+
+/* Stops the queue; what the callbacks recorded stays readable. */
+static void t_end(t_fix *f)
+{
+	hs_batch_free(f->b);
+	t_fini(&f->c);
+}
+
+static void t_fix_sub(t_fix *f, unsigned i, bool announce)
+{
+	assert_true(i < NELEM(f->s));
+	t_sub_start(&f->s[i], f->b, &f->it[i], announce);
+}
+
+/* Starts submitter i and gives it time to be queued behind the ones before. */
+static void t_sub_queue(t_fix *f, unsigned i)
+{
+	t_fix_sub(f, i, false);
+	usleep(T_SETTLE_US);
+}
+
+/* Starts announcing submitter i, and checks that it still waits (for company) a while later. */
+static void t_sub_waiting(t_fix *f, unsigned i)
+{
+	t_fix_sub(f, i, true);
+	usleep(T_SETTLE_US);
+	assert_false(atomic_load(&f->s[i].done));
+}
+
+/* Runs announcing submitter i to its end: the seconds hs_batch_submit took. */
+static double t_sub_took(t_fix *f, unsigned i)
+{
+	t_fix_sub(f, i, true);
+	t_join(f->s[i].thread);
+	return f->s[i].ended - f->s[i].began;
+}
+
+/* Holds every worker inside process() with an item of its own (0 to workers - 1). */
+static void t_hold_workers(t_fix *f, unsigned workers)
 {
 	unsigned i;
 
-	t_permit(c, 0);
+	t_permit(&f->c, 0);
 	for (i = 0; i < workers; i++) {
-		t_sub_start(&subs[i], b, &held[i], false);
-		assert_true(t_wait_for(c, &c->calls, i + 1, 10));
+		t_fix_sub(f, i, false);
+		assert_true(t_wait_for(&f->c, &f->c.calls, i + 1, 10));
+	}
+}
+
+/* Holds every worker, then queues items workers to end - 1 behind them. */
+static void t_queue_behind(t_fix *f, unsigned workers, unsigned end)
+{
+	unsigned i;
+
+	t_hold_workers(f, workers);
+	for (i = workers; i < end; i++)
+		t_fix_sub(f, i, false);
+	usleep(T_SETTLE_US);
+}
+
+/* Joins submitters from to end - 1: each one's item was taken and processed once. */
+static void t_processed_once(t_fix *f, unsigned from, unsigned end)
+{
+	unsigned i;
+
+	for (i = from; i < end; i++) {
+		t_join(f->s[i].thread);
+		assert_true(f->s[i].ok);
+		assert_int_equal(atomic_load(&f->it[i].processed), 1);
 	}
 }
 
@@ -358,6 +463,38 @@ static void *t_load_run(void *arg)
 	return NULL;
 }
 
+/*
+ * Starts 16 threads of n items each on it[] and waits for them: the items
+ * refused, and in *early those whose submitter woke before its batch ended.
+ */
+static unsigned t_load_threads(hs_batch *b, t_item *it, unsigned n, bool announce, unsigned *early)
+{
+	t_load load[T_LOAD_THR];
+	unsigned i, refused = 0;
+
+	*early = 0;
+	for (i = 0; i < T_LOAD_THR; i++) {
+		load[i] = (t_load){.b = b, .items = &it[i * n], .n = n, .announce = announce};
+		assert_int_equal(pthread_create(&load[i].thread, NULL, t_load_run, &load[i]), 0);
+	}
+	for (i = 0; i < T_LOAD_THR; i++) {
+		t_join(load[i].thread);
+		refused += load[i].refused;
+		*early += load[i].early;
+	}
+	return refused;
+}
+
+/* Starts 16 threads of n items each on it[] and waits for them; returns the seconds taken. */
+static double t_burst(hs_batch *b, t_item *it, unsigned n)
+{
+	double t0 = t_now();
+	unsigned early;
+
+	assert_int_equal(t_load_threads(b, it, n, false, &early), 0);
+	return t_now() - t0;
+}
+
 static t_item t_load_items[T_LOAD_THR * T_LOAD_EACH];
 
 /*
@@ -365,25 +502,13 @@ static t_item t_load_items[T_LOAD_THR * T_LOAD_EACH];
  * once, in a batch of at most batch_max without two conflicting items, and
  * its submitter must see the outcome of its whole batch. c is left filled.
  */
-static void t_run_load(t_ctx *c, hs_batch_config const *cfg, hs_batch_ops const *ops, bool announce)
+static void t_run_load(t_ctx *c, t_case const *k, unsigned workers, bool announce)
 {
-	t_load load[T_LOAD_THR];
-	unsigned i, refused = 0, early = 0, sum = 0;
-	hs_batch *b = t_new(c, cfg, ops);
+	unsigned i, refused, early, sum = 0;
+	hs_batch *b = t_start(c, k, workers);
 
-	t_items(t_load_items, NELEM(t_load_items), ops->conflict ? 13 : 0);
-	for (i = 0; i < T_LOAD_THR; i++) {
-		load[i] = (t_load){.b = b,
-				   .items = &t_load_items[i * T_LOAD_EACH],
-				   .n = T_LOAD_EACH,
-				   .announce = announce};
-		assert_int_equal(pthread_create(&load[i].thread, NULL, t_load_run, &load[i]), 0);
-	}
-	for (i = 0; i < T_LOAD_THR; i++) {
-		t_join(load[i].thread);
-		refused += load[i].refused;
-		early += load[i].early;
-	}
+	t_items(t_load_items, NELEM(t_load_items), k->ops->conflict ? 13 : 0);
+	refused = t_load_threads(b, t_load_items, T_LOAD_EACH, announce, &early);
 	hs_batch_free(b);
 	assert_int_equal(refused, 0);
 	assert_int_equal(early, 0);
@@ -401,84 +526,87 @@ static void t_run_load(t_ctx *c, hs_batch_config const *cfg, hs_batch_ops const 
 	assert_int_equal(c->idle_foreign, 0);
 }
 
-static void test_load_one_worker(void **state)
+/* A load test: the queue, how its submitters behave, and what it checks beyond t_run_load. */
+typedef struct t_load_case {
+	t_case k;
+	unsigned workers;
+	bool announce;                /* as hs_authorize does */
+	void (*also)(t_ctx const *c); /* or NULL */
+} t_load_case;
+
+static void t_idle_called(t_ctx const *c)
 {
-	hs_batch_config cfg = {.name = "t", .workers = 1, .batch_max = 8, .queue_max = 64};
+	assert_true(c->idle_calls > 0);
+}
+
+static void t_idle_called_if_worker0_ran(t_ctx const *c)
+{
+	if (c->worker0_known)
+		assert_true(c->idle_calls > 0);
+}
+
+static void t_batches_grew(t_ctx const *c)
+{
+	assert_true(c->max_n > 1);
+}
+
+static void test_load(void **state)
+{
+	t_load_case const *l = *state;
 	t_ctx c;
 
-	(void)state;
-	t_init(&c);
-	t_run_load(&c, &cfg, &t_ops_keyed, false);
+	t_run_load(&c, &l->k, l->workers, l->announce);
+	if (l->also)
+		l->also(&c);
 	t_fini(&c);
 }
+
+static t_load_case const t_load_one_worker = {
+	.k = {.cfg = {.batch_max = 8, .queue_max = 64}, .ops = &t_ops_keyed}, .workers = 1};
 
 /* The Access-Request batchers' shape: two workers, announce, conflicts. */
-static void test_load_two_workers_announce(void **state)
-{
-	hs_batch_config cfg = {
-		.name = "t", .workers = 2, .batch_max = 8, .wait_us = 2000, .queue_max = 64};
-	t_ctx c;
-
-	(void)state;
-	t_init(&c);
-	t_run_load(&c, &cfg, &t_ops_all, true);
-	if (c.worker0_known)
-		assert_true(c.idle_calls > 0);
-	t_fini(&c);
-}
+static t_load_case const t_load_two_workers_announce = {
+	.k = {.cfg = {.batch_max = 8, .wait_us = 2000, .queue_max = 64}, .ops = &t_ops_all},
+	.workers = 2,
+	.announce = true,
+	.also = t_idle_called_if_worker0_ran};
 
 /* The accounting writer's shape: one worker, by rate, idle and abandon. */
-static void test_load_by_rate(void **state)
-{
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 32,
-			       .wait_us = 2000,
-			       .queue_max = 64,
-			       .by_rate = true};
-	t_ctx c;
+static t_load_case const t_load_by_rate = {
+	.k = {.cfg = {.batch_max = 32, .wait_us = 2000, .queue_max = 64, .by_rate = true},
+	      .ops = &t_ops_idle},
+	.workers = 1,
+	.also = t_idle_called};
 
-	(void)state;
-	t_init(&c);
-	t_run_load(&c, &cfg, &t_ops_idle, false);
-	assert_true(c.idle_calls > 0);
-	t_fini(&c);
-}
+/* Under a sustained burst from many threads, batches hold more than one item. */
+static t_load_case const t_rate_burst = {
+	.k = {.cfg = {.batch_max = 32, .wait_us = 20000, .queue_max = 64, .by_rate = true},
+	      .ops = &t_ops,
+	      .delay_us = 200},
+	.workers = 1,
+	.also = t_batches_grew};
 
 /* --- forced batches ------------------------------------------------------------ */
 
 /* Ten queued behind a busy worker, batch_max 4: batches of 4, 4 and 2. */
 static void test_batch_max(void **state)
 {
-	hs_batch_config cfg = {.name = "t", .workers = 1, .batch_max = 4, .queue_max = 64};
-	t_item it[11];
-	t_sub s[11];
-	t_ctx c;
-	hs_batch *b;
-	unsigned i;
+	static t_case const k = {
+		.cfg = {.batch_max = 4, .queue_max = 64}, .ops = &t_ops, .items = 11};
+	t_fix f;
 
 	(void)state;
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops);
-	t_hold_workers(&c, b, s, it, 1);
-	for (i = 1; i < NELEM(it); i++)
-		t_sub_start(&s[i], b, &it[i], false);
-	usleep(T_SETTLE_US);
-	t_permit(&c, UINT_MAX);
-	for (i = 0; i < NELEM(it); i++) {
-		t_join(s[i].thread);
-		assert_true(s[i].ok);
-		assert_int_equal(atomic_load(&it[i].processed), 1);
-	}
-	hs_batch_free(b);
-	assert_int_equal(c.calls, 4);
-	assert_int_equal(c.sizes[0], 1);
-	assert_int_equal(c.sizes[1], 4);
-	assert_int_equal(c.sizes[2], 4);
-	assert_int_equal(c.sizes[3], 2);
-	assert_int_equal(c.bad_n, 0);
-	t_fini(&c);
+	t_begin(&f, &k, 1);
+	t_queue_behind(&f, 1, k.items);
+	t_permit(&f.c, UINT_MAX);
+	t_processed_once(&f, 0, k.items);
+	t_end(&f);
+	assert_int_equal(f.c.calls, 4);
+	assert_int_equal(f.c.sizes[0], 1);
+	assert_int_equal(f.c.sizes[1], 4);
+	assert_int_equal(f.c.sizes[2], 4);
+	assert_int_equal(f.c.sizes[3], 2);
+	assert_int_equal(f.c.bad_n, 0);
 }
 
 /*
@@ -491,93 +619,81 @@ static void test_conflict(void **state)
 	static unsigned const keys[] = {100, 1, 1, 2, 3, 2, 4, 1}; /* X A B C D E F G */
 	static unsigned const want_order[] = {0, 1, 3, 4, 2, 5, 6, 7};
 	static unsigned const want_call[] = {0, 1, 2, 1, 1, 2, 2, 3};
-	hs_batch_config cfg = {.name = "t", .workers = 1, .batch_max = 8, .queue_max = 64};
-	t_item it[NELEM(keys)];
-	t_sub s[NELEM(keys)];
-	t_ctx c;
-	hs_batch *b;
+	static t_case const k = {.cfg = {.batch_max = 8, .queue_max = 64},
+				 .ops = &t_ops_keyed,
+				 .items = NELEM(keys)};
+	t_fix f;
 	unsigned i;
 
 	(void)state;
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	for (i = 0; i < NELEM(it); i++)
-		it[i].key = keys[i];
-	b = t_new(&c, &cfg, &t_ops_keyed);
-	t_hold_workers(&c, b, s, it, 1);
+	t_begin(&f, &k, 1);
+	for (i = 0; i < k.items; i++)
+		f.it[i].key = keys[i];
+	t_hold_workers(&f, 1);
 	for (i = 1; i <= 5; i++)
-		t_sub_queue(&s[i], b, &it[i]);
-	t_permit(&c, 1);
-	assert_true(t_wait_for(&c, &c.calls, 2, 10));
-	for (i = 6; i < NELEM(it); i++)
-		t_sub_queue(&s[i], b, &it[i]);
-	t_permit(&c, UINT_MAX);
-	for (i = 0; i < NELEM(it); i++) {
-		t_join(s[i].thread);
-		assert_true(s[i].ok);
-		assert_int_equal(atomic_load(&it[i].processed), 1);
-		assert_int_equal(it[i].call, want_call[i]);
+		t_sub_queue(&f, i);
+	t_permit(&f.c, 1);
+	assert_true(t_wait_for(&f.c, &f.c.calls, 2, 10));
+	for (i = 6; i < k.items; i++)
+		t_sub_queue(&f, i);
+	t_permit(&f.c, UINT_MAX);
+	t_processed_once(&f, 0, k.items);
+	for (i = 0; i < k.items; i++)
+		assert_int_equal(f.it[i].call, want_call[i]);
+	t_end(&f);
+	assert_int_equal(f.c.calls, 4);
+	assert_int_equal(f.c.shared_key, 0);
+	assert_int_equal(f.c.n_order, NELEM(want_order));
+	assert_memory_equal(f.c.order, want_order, sizeof(want_order));
+}
+
+/*
+ * Submits item i on a thread of its own, so that a wrong acceptance cannot
+ * hang the test: it must be refused at once.
+ */
+static void t_refused(t_fix *f, unsigned i)
+{
+	double t0 = t_now();
+	t_sub r;
+
+	t_sub_start(&r, f->b, &f->it[i], false);
+	if (!t_sub_back(&r, 5)) {
+		t_permit(&f->c, UINT_MAX);
+		t_join(r.thread);
+		fail_msg("item %u was queued beyond queue_max", i);
 	}
-	hs_batch_free(b);
-	assert_int_equal(c.calls, 4);
-	assert_int_equal(c.shared_key, 0);
-	assert_int_equal(c.n_order, NELEM(want_order));
-	assert_memory_equal(c.order, want_order, sizeof(want_order));
-	t_fini(&c);
+	t_join(r.thread);
+	assert_false(r.ok);
+	assert_true(r.ended - r.began < 1.0);
+	assert_true(t_now() - t0 < 5.0);
 }
 
 /* queue_max 3, all three queued behind a busy worker: more are refused at once. */
 static void test_queue_max(void **state)
 {
-	hs_batch_config cfg = {.name = "t", .workers = 1, .batch_max = 8, .queue_max = 3};
-	t_item it[10];
-	t_sub s[4];
-	t_ctx c;
-	hs_batch *b;
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .queue_max = 3}, .ops = &t_ops, .items = 10};
+	t_fix f;
 	unsigned i;
-	double t0;
 
 	(void)state;
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops);
-	t_hold_workers(&c, b, s, it, 1);
-	for (i = 1; i <= 3; i++)
-		t_sub_start(&s[i], b, &it[i], false);
-	usleep(T_SETTLE_US);
-	/* Each refusal on a thread of its own, so that a wrong acceptance cannot hang the test. */
-	for (i = 4; i < 9; i++) {
-		t_sub r;
-
-		t0 = t_now();
-		t_sub_start(&r, b, &it[i], false);
-		if (!t_sub_back(&r, 5)) {
-			t_permit(&c, UINT_MAX);
-			t_join(r.thread);
-			fail_msg("item %u was queued beyond queue_max", i);
-		}
-		t_join(r.thread);
-		assert_false(r.ok);
-		assert_true(r.ended - r.began < 1.0);
-		assert_true(t_now() - t0 < 5.0);
-	}
-	t_permit(&c, UINT_MAX);
-	for (i = 0; i <= 3; i++) {
-		t_join(s[i].thread);
-		assert_true(s[i].ok);
-		assert_int_equal(atomic_load(&it[i].processed), 1);
-	}
+	t_begin(&f, &k, 1);
+	t_queue_behind(&f, 1, 4);
 	for (i = 4; i < 9; i++)
-		assert_int_equal(atomic_load(&it[i].processed), 0);
+		t_refused(&f, i);
+	t_permit(&f.c, UINT_MAX);
+	t_processed_once(&f, 0, 4);
+	for (i = 4; i < 9; i++)
+		assert_int_equal(atomic_load(&f.it[i].processed), 0);
 	/* Room again once the worker took them. */
-	assert_true(hs_batch_submit(b, &it[9]));
-	assert_int_equal(atomic_load(&it[9].processed), 1);
-	hs_batch_free(b);
-	t_fini(&c);
+	assert_true(hs_batch_submit(f.b, &f.it[9]));
+	assert_int_equal(atomic_load(&f.it[9].processed), 1);
+	t_end(&f);
 }
 
 /* --- stopping ------------------------------------------------------------------ */
 
+/* hs_batch_free on a thread of its own. */
 typedef struct t_freer {
 	hs_batch *b;
 	pthread_t thread;
@@ -593,6 +709,12 @@ static void *t_freer_run(void *arg)
 	return NULL;
 }
 
+static void t_freer_start(t_freer *fr, hs_batch *b)
+{
+	*fr = (t_freer){.b = b};
+	assert_int_equal(pthread_create(&fr->thread, NULL, t_freer_run, fr), 0);
+}
+
 /*
  * Every worker busy in process(), three items queued: hs_batch_free waits
  * for the batches in progress, abandons the queued ones and their
@@ -600,74 +722,56 @@ static void *t_freer_run(void *arg)
  */
 static void test_free_queued(void **state)
 {
-	unsigned const workers = *(unsigned const *)*state;
-	hs_batch_config cfg = {.name = "t", .workers = workers, .batch_max = 8, .queue_max = 16};
-	t_item it[5];
-	t_sub s[5];
-	t_freer f = {0};
-	t_ctx c;
-	unsigned i, q0 = workers;
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .queue_max = 16}, .ops = &t_ops, .items = 5};
+	unsigned i, q0 = t_workers(state);
+	t_freer fr;
+	t_fix f;
 
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	f.b = t_new(&c, &cfg, &t_ops);
-	t_hold_workers(&c, f.b, s, it, workers);
-	for (i = q0; i < q0 + 3; i++)
-		t_sub_start(&s[i], f.b, &it[i], false);
-	usleep(T_SETTLE_US);
-	assert_int_equal(pthread_create(&f.thread, NULL, t_freer_run, &f), 0);
+	t_begin(&f, &k, q0);
+	t_queue_behind(&f, q0, q0 + 3);
+	t_freer_start(&fr, f.b);
 	usleep(T_SETTLE_US);
 	/* It waits for the batches in progress. */
-	assert_false(atomic_load(&f.done));
-	t_permit(&c, UINT_MAX);
-	t_join(f.thread);
-	for (i = 0; i < q0 + 3; i++)
-		t_join(s[i].thread);
+	assert_false(atomic_load(&fr.done));
+	t_permit(&f.c, UINT_MAX);
+	t_join(fr.thread);
+	t_processed_once(&f, 0, q0);
 	for (i = 0; i < q0; i++) {
-		assert_true(s[i].ok);
-		assert_int_equal(atomic_load(&it[i].processed), 1);
-		assert_int_equal(atomic_load(&it[i].abandoned), 0);
-		assert_true(atomic_load(&it[i].finished));
+		assert_int_equal(atomic_load(&f.it[i].abandoned), 0);
+		assert_true(atomic_load(&f.it[i].finished));
 	}
 	for (i = q0; i < q0 + 3; i++) {
-		assert_int_equal(atomic_load(&it[i].processed), 0);
-		assert_int_equal(atomic_load(&it[i].abandoned), 1);
-		assert_int_equal(atomic_load(&it[i].outcome), T_ABANDONED);
+		t_join(f.s[i].thread);
+		assert_int_equal(atomic_load(&f.it[i].processed), 0);
+		assert_int_equal(atomic_load(&f.it[i].abandoned), 1);
+		assert_int_equal(atomic_load(&f.it[i].outcome), T_ABANDONED);
 	}
-	assert_int_equal(c.calls, workers);
-	t_fini(&c);
+	assert_int_equal(f.c.calls, q0);
+	t_fini(&f.c);
 }
 
 /* A batch waiting a long wait_us for an announced thread does not hold up stopping. */
 static void test_free_while_gathering(void **state)
 {
-	unsigned const workers = *(unsigned const *)*state;
-	hs_batch_config cfg = {.name = "t",
-			       .workers = workers,
-			       .batch_max = 8,
-			       .wait_us = 10000000,
-			       .queue_max = 16};
-	t_item it[1];
-	t_sub s;
-	t_freer f = {0};
-	t_ctx c;
+	static t_case const k = {.cfg = {.batch_max = 8, .wait_us = 10000000, .queue_max = 16},
+				 .ops = &t_ops_all,
+				 .items = 1};
+	t_freer fr;
+	t_fix f;
 	double t0;
 
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	f.b = t_new(&c, &cfg, &t_ops_all);
+	t_begin(&f, &k, t_workers(state));
 	hs_batch_announce(f.b); /* one that will never come */
-	t_sub_start(&s, f.b, &it[0], true);
-	usleep(T_SETTLE_US);
-	assert_false(atomic_load(&s.done));
+	t_sub_waiting(&f, 0);
 	t0 = t_now();
-	assert_int_equal(pthread_create(&f.thread, NULL, t_freer_run, &f), 0);
-	t_join(f.thread);
-	t_join(s.thread);
+	t_freer_start(&fr, f.b);
+	t_join(fr.thread);
+	t_join(f.s[0].thread);
 	assert_true(t_now() - t0 < 3.0);
 	/* Taken by the waking worker or left in the queue: once, either way. */
-	assert_int_equal(atomic_load(&it[0].processed) + atomic_load(&it[0].abandoned), 1);
-	t_fini(&c);
+	assert_int_equal(atomic_load(&f.it[0].processed) + atomic_load(&f.it[0].abandoned), 1);
+	t_fini(&f.c);
 }
 
 /* --- gathering by announce ----------------------------------------------------- */
@@ -706,106 +810,77 @@ static void t_late_start(t_late *l, hs_batch *b, t_item *item, bool withdraw)
 		usleep(1000);
 }
 
+/* The Access-Request batchers' shape, gathering by announce for at most wait_us. */
+static t_case t_announce_case(unsigned wait_us, unsigned items)
+{
+	return (t_case){.cfg = {.batch_max = 8, .wait_us = wait_us, .queue_max = 16},
+			.ops = &t_ops_keyed,
+			.items = items};
+}
+
+/*
+ * On a queue of workers and wait_us, submitter 0 announces itself and
+ * submits it[0] while a late thread has announced itself: it waits for the
+ * late one, which then submits it[1] (or withdraws); submitter 0 comes back
+ * taken, when the late one acted, not when wait_us ran out. The queue is
+ * stopped; f is left filled.
+ */
+static void t_gather(t_fix *f, unsigned workers, unsigned wait_us, bool withdraw)
+{
+	t_case const k = t_announce_case(wait_us, withdraw ? 1 : 2);
+	t_late late;
+
+	t_begin(f, &k, workers);
+	t_late_start(&late, f->b, withdraw ? NULL : &f->it[1], withdraw);
+	t_sub_waiting(f, 0);
+	atomic_store(&late.go, true);
+	t_join(late.thread);
+	t_join(f->s[0].thread);
+	assert_true(f->s[0].ok);
+	assert_true(f->s[0].ended - late.acted < 2.5);
+	t_end(f);
+}
+
 /* An early item waits for an announced thread; both land in one process() call. */
 static void test_announce_gathers(void **state)
 {
-	unsigned const workers = *(unsigned const *)*state;
-	hs_batch_config cfg = {.name = "t",
-			       .workers = workers,
-			       .batch_max = 8,
-			       .wait_us = 5000000,
-			       .queue_max = 16};
-	t_item it[2];
-	t_late late;
-	t_sub early;
-	t_ctx c;
-	hs_batch *b;
+	t_fix f;
 
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops_keyed);
-	t_late_start(&late, b, &it[1], false);
-	t_sub_start(&early, b, &it[0], true);
-	usleep(T_SETTLE_US);
-	assert_false(atomic_load(&early.done)); /* waiting for company */
-	atomic_store(&late.go, true);
-	t_join(late.thread);
-	t_join(early.thread);
-	hs_batch_free(b);
-	assert_true(early.ok);
-	assert_int_equal(c.calls, 1);
-	assert_int_equal(c.sizes[0], 2);
-	assert_int_equal(it[0].call, it[1].call);
-	/* Taken when the announced one came, not when wait_us ran out. */
-	assert_true(early.ended - late.acted < 2.5);
-	t_fini(&c);
+	t_gather(&f, t_workers(state), 5000000, false);
+	assert_int_equal(f.c.calls, 1);
+	assert_int_equal(f.c.sizes[0], 2);
+	assert_int_equal(f.it[0].call, f.it[1].call);
 }
 
 /* An announced thread that never comes holds a batch for wait_us, no longer. */
 static void test_announce_wait_bounded(void **state)
 {
-	unsigned const workers = *(unsigned const *)*state;
-	hs_batch_config cfg = {.name = "t",
-			       .workers = workers,
-			       .batch_max = 8,
-			       .wait_us = 300000,
-			       .queue_max = 16};
-	t_item it[2];
+	t_case const k = t_announce_case(300000, 2);
 	t_late late;
-	t_sub early;
-	t_ctx c;
-	hs_batch *b;
+	t_fix f;
+	double took;
 
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops_keyed);
-	t_late_start(&late, b, &it[1], true);
-	t_sub_start(&early, b, &it[0], true);
-	t_join(early.thread);
-	assert_true(early.ok);
-	assert_true(early.ended - early.began >= 0.29);
-	assert_true(early.ended - early.began < 3.0);
+	t_begin(&f, &k, t_workers(state));
+	t_late_start(&late, f.b, &f.it[1], true);
+	took = t_sub_took(&f, 0);
+	assert_true(f.s[0].ok);
+	assert_true(took >= 0.29);
+	assert_true(took < 3.0);
 	atomic_store(&late.go, true);
 	t_join(late.thread);
 	/* Withdrawn: a lone item now waits for nobody. */
-	t_sub_start(&early, b, &it[1], true);
-	t_join(early.thread);
-	assert_true(early.ended - early.began < 0.25);
-	hs_batch_free(b);
-	assert_int_equal(c.calls, 2);
-	t_fini(&c);
+	assert_true(t_sub_took(&f, 1) < 0.25);
+	t_end(&f);
+	assert_int_equal(f.c.calls, 2);
 }
 
 /* hs_batch_withdraw releases a batch waiting for the withdrawing thread. */
 static void test_withdraw_releases(void **state)
 {
-	unsigned const workers = *(unsigned const *)*state;
-	hs_batch_config cfg = {.name = "t",
-			       .workers = workers,
-			       .batch_max = 8,
-			       .wait_us = 10000000,
-			       .queue_max = 16};
-	t_item it[1];
-	t_late late;
-	t_sub early;
-	t_ctx c;
-	hs_batch *b;
+	t_fix f;
 
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops_keyed);
-	t_late_start(&late, b, NULL, true);
-	t_sub_start(&early, b, &it[0], true);
-	usleep(T_SETTLE_US);
-	assert_false(atomic_load(&early.done));
-	atomic_store(&late.go, true);
-	t_join(late.thread);
-	t_join(early.thread);
-	hs_batch_free(b);
-	assert_true(early.ok);
-	assert_int_equal(atomic_load(&it[0].processed), 1);
-	assert_true(early.ended - late.acted < 2.5);
-	t_fini(&c);
+	t_gather(&f, t_workers(state), 10000000, true);
+	assert_int_equal(atomic_load(&f.it[0].processed), 1);
 }
 
 /* --- gathering by rate --------------------------------------------------------- */
@@ -813,66 +888,18 @@ static void test_withdraw_releases(void **state)
 /* A lone item on a quiet queue does not wait out a long wait_us. */
 static void test_rate_lone_item(void **state)
 {
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 64,
-			       .wait_us = 500000,
-			       .queue_max = 64,
-			       .by_rate = true};
-	t_item it[1];
-	t_ctx c;
-	hs_batch *b;
-	double t0;
+	static t_case const k = {
+		.cfg = {.batch_max = 64, .wait_us = 500000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = 1};
+	t_fix f;
 
 	(void)state;
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops);
+	t_begin(&f, &k, 1);
 	usleep(T_SETTLE_US);
-	t0 = t_now();
-	assert_true(hs_batch_submit(b, &it[0]));
-	assert_true(t_now() - t0 < 0.25);
-	assert_int_equal(atomic_load(&it[0].processed), 1);
-	hs_batch_free(b);
-	t_fini(&c);
-}
-
-/* Under a sustained burst from many threads, batches hold more than one item. */
-static void test_rate_burst(void **state)
-{
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 32,
-			       .wait_us = 20000,
-			       .queue_max = 64,
-			       .by_rate = true};
-	t_ctx c;
-
-	(void)state;
-	t_init(&c);
-	c.delay_us = 200;
-	t_run_load(&c, &cfg, &t_ops, false);
-	assert_true(c.max_n > 1);
-	t_fini(&c);
-}
-
-/* Starts 16 threads of n items each on it[] and waits for them; returns the seconds taken. */
-static double t_burst(hs_batch *b, t_item *it, unsigned n)
-{
-	t_load load[T_LOAD_THR];
-	unsigned i, refused = 0;
-	double t0 = t_now();
-
-	for (i = 0; i < T_LOAD_THR; i++) {
-		load[i] = (t_load){.b = b, .items = &it[i * n], .n = n};
-		assert_int_equal(pthread_create(&load[i].thread, NULL, t_load_run, &load[i]), 0);
-	}
-	for (i = 0; i < T_LOAD_THR; i++) {
-		t_join(load[i].thread);
-		refused += load[i].refused;
-	}
-	assert_int_equal(refused, 0);
-	return t_now() - t0;
+	assert_true(t_submit_took(f.b, &f.it[0]) < 0.25);
+	assert_int_equal(atomic_load(&f.it[0].processed), 1);
+	t_end(&f);
 }
 
 /*
@@ -884,30 +911,21 @@ static double t_burst(hs_batch *b, t_item *it, unsigned n)
  */
 static void test_rate_after_burst(void **state)
 {
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 8,
-			       .wait_us = 500000,
-			       .queue_max = 64,
-			       .by_rate = true};
-	t_item it[T_LOAD_THR * 20 + 1], *lone = &it[NELEM(it) - 1];
-	t_ctx c;
-	hs_batch *b;
-	double t0;
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .wait_us = 500000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = T_LOAD_THR * 20 + 1,
+		.delay_us = 200};
+	t_fix f;
+	double took;
 
 	(void)state;
-	t_init(&c);
-	c.delay_us = 200;
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops);
-	(void)t_burst(b, it, 20);
+	t_begin(&f, &k, 1);
+	(void)t_burst(f.b, f.it, 20);
 	sleep(2);
-	t0 = t_now();
-	assert_true(hs_batch_submit(b, lone));
-	t0 = t_now() - t0;
-	hs_batch_free(b);
-	t_fini(&c);
-	assert_true(t0 < 0.25);
+	took = t_submit_took(f.b, &f.it[k.items - 1]);
+	t_end(&f);
+	assert_true(took < 0.25);
 }
 
 /*
@@ -921,32 +939,32 @@ static void test_rate_after_burst(void **state)
  */
 static void test_rate_closed_loop(void **state)
 {
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 64,
-			       .wait_us = 200000,
-			       .queue_max = 64,
-			       .by_rate = true};
-	t_item it[T_LOAD_THR * 20];
-	t_ctx c;
-	hs_batch *b;
+	static t_case const k = {
+		.cfg = {.batch_max = 64, .wait_us = 200000, .queue_max = 64, .by_rate = true},
+		.ops = &t_ops,
+		.items = T_LOAD_THR * 20,
+		.delay_us = 200};
+	t_fix f;
 	double took;
 	unsigned i;
 
 	(void)state;
-	t_init(&c);
-	c.delay_us = 200;
-	t_items(it, NELEM(it), 0);
-	b = t_new(&c, &cfg, &t_ops);
-	took = t_burst(b, it, 20);
-	hs_batch_free(b);
-	for (i = 0; i < NELEM(it); i++)
-		assert_int_equal(atomic_load(&it[i].processed), 1);
-	t_fini(&c);
+	t_begin(&f, &k, 1);
+	took = t_burst(f.b, f.it, 20);
+	t_end(&f);
+	for (i = 0; i < k.items; i++)
+		assert_int_equal(atomic_load(&f.it[i].processed), 1);
 	assert_true(took < 1.5);
 }
 
 /* --- the idle callback --------------------------------------------------------- */
+
+/* idle() calls i and i + 1 came about a second apart. */
+static void t_idle_second_apart(t_ctx const *c, unsigned i)
+{
+	assert_true(c->idle_at[i + 1] - c->idle_at[i] >= 0.5);
+	assert_true(c->idle_at[i + 1] - c->idle_at[i] < 2.5);
+}
 
 /*
  * Worker 0 calls idle() after each turn and, while it returns true, about
@@ -955,46 +973,35 @@ static void test_rate_closed_loop(void **state)
  */
 static void test_idle(void **state)
 {
-	hs_batch_config cfg = {.name = "t",
-			       .workers = 1,
-			       .batch_max = 8,
-			       .wait_us = 2000,
-			       .queue_max = 16,
-			       .by_rate = true};
-	t_item it[1];
-	t_ctx c;
-	hs_batch *b;
-	double t0;
+	static t_case const k = {
+		.cfg = {.batch_max = 8, .wait_us = 2000, .queue_max = 16, .by_rate = true},
+		.ops = &t_ops_idle,
+		.items = 1,
+		.idle_true = 1};
+	t_fix f;
 
 	(void)state;
-	t_init(&c);
-	t_items(it, NELEM(it), 0);
-	c.idle_true = 1;
-	t0 = t_now();
-	b = t_new(&c, &cfg, &t_ops_idle);
+	t_begin(&f, &k, 1);
 	/* Pending from the start: a first call within about a second, a second one after. */
-	assert_true(t_wait_for(&c, &c.idle_calls, 2, 6));
-	assert_true(c.idle_at[0] - t0 < 2.5);
-	assert_true(c.idle_at[1] - c.idle_at[0] >= 0.5);
-	assert_true(c.idle_at[1] - c.idle_at[0] < 2.5);
+	assert_true(t_wait_for(&f.c, &f.c.idle_calls, 2, 6));
+	assert_true(f.c.idle_at[0] - f.c.created < 2.5);
+	t_idle_second_apart(&f.c, 0);
 	/* It said false: no more calls while nothing comes. */
 	usleep(2500000);
-	assert_int_equal(t_read(&c, &c.idle_calls), 2);
+	assert_int_equal(t_read(&f.c, &f.c.idle_calls), 2);
 	/* A turn: called after it; it says true, so once more a second later. */
-	pthread_mutex_lock(&c.lock);
-	c.idle_true = 1;
-	pthread_mutex_unlock(&c.lock);
-	assert_true(hs_batch_submit(b, &it[0]));
-	assert_true(t_wait_for(&c, &c.idle_calls, 3, 5));
-	assert_true(t_wait_for(&c, &c.idle_calls, 4, 6));
-	assert_true(c.idle_at[3] - c.idle_at[2] >= 0.5);
-	assert_true(c.idle_at[3] - c.idle_at[2] < 2.5);
+	pthread_mutex_lock(&f.c.lock);
+	f.c.idle_true = 1;
+	pthread_mutex_unlock(&f.c.lock);
+	assert_true(hs_batch_submit(f.b, &f.it[0]));
+	assert_true(t_wait_for(&f.c, &f.c.idle_calls, 3, 5));
+	assert_true(t_wait_for(&f.c, &f.c.idle_calls, 4, 6));
+	t_idle_second_apart(&f.c, 2);
 	usleep(1500000);
-	assert_int_equal(t_read(&c, &c.idle_calls), 4);
-	hs_batch_free(b);
-	assert_int_equal(c.idle_foreign, 0);
-	assert_true(c.worker0_known);
-	t_fini(&c);
+	assert_int_equal(t_read(&f.c, &f.c.idle_calls), 4);
+	t_end(&f);
+	assert_int_equal(f.c.idle_foreign, 0);
+	assert_true(f.c.worker0_known);
 }
 
 /* A test run with one worker, then with two (as the Access-Request batchers have). */
@@ -1003,13 +1010,17 @@ static unsigned const t_one = 1, t_two = 2;
 #define T_TWO_WORKERS(f) T_RUN(f, "_2_workers", t_two)
 #define T_RUN(f, suffix, w)                                                                        \
 	((struct CMUnitTest){.name = #f suffix, .test_func = f, .initial_state = (void *)&w})
+/* A load test by its row, t_NAME, run as test_NAME. */
+#define T_LOAD(row)                                                                                \
+	((struct CMUnitTest){                                                                      \
+		.name = "test_" #row, .test_func = test_load, .initial_state = (void *)&t_##row})
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_one_worker),
-		cmocka_unit_test(test_load_two_workers_announce),
-		cmocka_unit_test(test_load_by_rate),
+		T_LOAD(load_one_worker),
+		T_LOAD(load_two_workers_announce),
+		T_LOAD(load_by_rate),
 		cmocka_unit_test(test_batch_max),
 		cmocka_unit_test(test_conflict),
 		cmocka_unit_test(test_queue_max),
@@ -1024,7 +1035,7 @@ int main(void)
 		T_ONE_WORKER(test_withdraw_releases),
 		T_TWO_WORKERS(test_withdraw_releases),
 		cmocka_unit_test(test_rate_lone_item),
-		cmocka_unit_test(test_rate_burst),
+		T_LOAD(rate_burst),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_rate_after_burst),
 		cmocka_unit_test(test_rate_closed_loop),
