@@ -169,7 +169,7 @@ int hs_format_utc(char *out, size_t size, int64_t sec, long usec)
 int hs_u64_text(char *out, size_t size, uint64_t v)
 {
 	char tmp[20];
-	size_t n = 0;
+	size_t n = 0, i;
 
 	do {
 		tmp[n++] = (char)('0' + v % 10);
@@ -177,7 +177,7 @@ int hs_u64_text(char *out, size_t size, uint64_t v)
 	} while (v);
 	if (size <= n)
 		return -1;
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		out[i] = tmp[n - 1 - i];
 	out[n] = '\0';
 	return (int)n;
