@@ -191,10 +191,14 @@ static void hs_arrays_add(hs_acct_arrays *x, hs_acct_rec const *r)
 	char num[3][24], status[16], at[48];
 	unsigned p = r->present;
 
-	snprintf(status, sizeof(status), "%d", r->status);
-	snprintf(num[0], sizeof(num[0]), "%" PRIu64, r->in_octets);
-	snprintf(num[1], sizeof(num[1]), "%" PRIu64, r->out_octets);
-	snprintf(num[2], sizeof(num[2]), "%" PRIu64, r->session_time);
+	/* Not snprintf: these run for every record, in the one writer thread. */
+	if (r->status >= 0)
+		(void)hs_u64_text(status, sizeof(status), (uint64_t)r->status);
+	else
+		snprintf(status, sizeof(status), "%d", r->status);
+	(void)hs_u64_text(num[0], sizeof(num[0]), r->in_octets);
+	(void)hs_u64_text(num[1], sizeof(num[1]), r->out_octets);
+	(void)hs_u64_text(num[2], sizeof(num[2]), r->session_time);
 	hs_pgarr_add(&x->col[0], r->nas);
 	hs_pgarr_add(&x->col[1], status);
 	hs_pgarr_add(&x->col[2], p & HS_F_UID ? r->uid : NULL);

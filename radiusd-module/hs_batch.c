@@ -2,22 +2,30 @@
  * The batching queue of rlm_hotspot (see hs_batch.h).
  *
  * The queue is an array in arrival order under b->lock; a submitter's slot
- * lives on its own stack and carries a semaphore, so that finishing a batch
- * wakes exactly its submitters.
+ * lives on its own stack. Finishing a batch wakes its submitters with one
+ * futex call, not one per submitter: woken one by one, each submitter
+ * preempted the worker (FreeRADIUS pins all its threads to one CPU), two
+ * context switches per item. Submitters sleep on one word, each on the bit
+ * of the take its item is expected in, so a batch's wake leaves the
+ * submitters queued for the next take asleep.
  */
 #include "hs_batch.h"
 
-#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
-#include <semaphore.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct hs_batch_slot {
 	void *item;
-	sem_t done;
+	uint32_t bit;  /* the take it is expected in, as a futex bitset */
+	uint32_t done; /* set (release) once its outcome is in the item */
 } hs_batch_slot;
 
 typedef struct hs_batch_worker {
@@ -41,6 +49,8 @@ struct hs_batch {
 	unsigned coming; /* announced, not yet submitted */
 	bool stop;
 	bool idle_pending; /* ops->idle has work left */
+	unsigned takes;    /* batches taken, ever (wraps harmlessly) */
+	uint32_t finished; /* futex word: changes whenever a batch is finished */
 	/* Gathering by rate (cfg.by_rate). */
 	unsigned want; /* a gathering worker waits for this many items; 0: none does */
 	unsigned cap;  /* a batch waits for at most this many (see hs_batch_rate_take) */
@@ -62,6 +72,44 @@ static void hs_deadline(struct timespec *when, long usec)
 	if (when->tv_nsec >= 1000000000L) {
 		when->tv_sec++;
 		when->tv_nsec -= 1000000000L;
+	}
+}
+
+static long hs_futex(uint32_t *word, int op, uint32_t val, uint32_t bits)
+{
+	return syscall(SYS_futex, word, op, val, NULL, NULL, bits);
+}
+
+/*
+ * Marks the n slots done and wakes their submitters in one call. A slot
+ * belongs to its submitter's stack again once marked: read everything first.
+ */
+static void hs_batch_finish(hs_batch *b, hs_batch_slot **slots, unsigned n)
+{
+	uint32_t bits = 0;
+	unsigned i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		bits |= slots[i]->bit;
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&slots[i]->done, 1, __ATOMIC_RELEASE);
+	/* A submitter between its check and its sleep then finds the word changed. */
+	__atomic_add_fetch(&b->finished, 1, __ATOMIC_RELEASE);
+	(void)hs_futex(&b->finished, FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, INT_MAX, bits);
+}
+
+/* Sleeps until the slot is done (spurious wake-ups are re-checked). */
+static void hs_batch_await(hs_batch *b, hs_batch_slot *slot)
+{
+	for (;;) {
+		uint32_t seen = __atomic_load_n(&b->finished, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&slot->done, __ATOMIC_ACQUIRE))
+			return;
+		(void)hs_futex(&b->finished, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, seen,
+			       slot->bit);
 	}
 }
 
@@ -217,6 +265,7 @@ static unsigned hs_batch_take(hs_batch *b, hs_batch_slot **taken)
 			b->queue[kept++] = s;
 	}
 	b->count = kept;
+	b->takes++;
 	return n;
 }
 
@@ -250,8 +299,7 @@ static void *hs_batch_thread(void *arg)
 			items[i] = taken[i]->item;
 		if (n)
 			b->ops->process(b->ctx, w->no, items, n);
-		for (i = 0; i < n; i++)
-			sem_post(&taken[i]->done);
+		hs_batch_finish(b, taken, n);
 		if (w->no == 0 && b->ops->idle) {
 			bool more = b->ops->idle(b->ctx);
 
@@ -319,11 +367,9 @@ void hs_batch_free(hs_batch *b)
 		if (b->workers[i].started)
 			pthread_join(b->workers[i].thread, NULL);
 	/* No worker left: what is queued will never be processed. */
-	for (i = 0; i < b->count; i++) {
-		if (b->ops->abandon)
-			b->ops->abandon(b->ctx, b->queue[i]->item);
-		sem_post(&b->queue[i]->done);
-	}
+	for (i = 0; b->ops->abandon && i < b->count; i++)
+		b->ops->abandon(b->ctx, b->queue[i]->item);
+	hs_batch_finish(b, b->queue, b->count);
 	b->count = 0;
 	pthread_cond_destroy(&b->arrived);
 	pthread_mutex_destroy(&b->lock);
@@ -357,9 +403,9 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	hs_batch_slot slot = {.item = item};
 	bool queued = false;
 
-	if (sem_init(&slot.done, 0, 0) != 0)
-		return false;
 	pthread_mutex_lock(&b->lock);
+	/* Most often taken by the next take; if not, a later wake may rouse it in vain. */
+	slot.bit = 1u << (b->takes % 32);
 	if (b->coming)
 		b->coming--;
 	if (!b->stop && b->count < b->cfg.queue_max) {
@@ -374,8 +420,7 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	if (!b->want || b->count >= b->want)
 		pthread_cond_signal(&b->arrived);
 	pthread_mutex_unlock(&b->lock);
-	while (queued && sem_wait(&slot.done) != 0 && errno == EINTR)
-		;
-	sem_destroy(&slot.done);
+	if (queued)
+		hs_batch_await(b, &slot);
 	return queued;
 }

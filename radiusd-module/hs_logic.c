@@ -119,19 +119,80 @@ void hs_pgarr_close(hs_buf *b)
 	(void)hs_buf_puts(b, "}");
 }
 
+/* Writes v as exactly width decimal digits (zero-padded) at p; returns the end. */
+static char *hs_put_digits(char *p, unsigned v, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
 int hs_format_utc(char *out, size_t size, int64_t sec, long usec)
 {
+	static size_t const len = sizeof("YYYY-MM-DD HH:MM:SS.uuuuuu+00") - 1;
 	struct tm tm;
 	time_t t = (time_t)sec;
+	char *p = out;
 	int n;
 
 	if ((int64_t)t != sec || usec < 0 || usec > 999999 || !gmtime_r(&t, &tm))
 		return -1;
-	n = snprintf(out, size, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900,
-		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
-	if (n < 0 || (size_t)n >= size)
+	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+		n = snprintf(out, size, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900,
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+		return n < 0 || (size_t)n >= size ? -1 : n;
+	}
+	/* The common case by hand: one per accounting record, snprintf costs several times more. */
+	if (size <= len)
 		return -1;
-	return n;
+	p = hs_put_digits(p, (unsigned)(tm.tm_year + 1900), 4);
+	*p++ = '-';
+	p = hs_put_digits(p, (unsigned)(tm.tm_mon + 1), 2);
+	*p++ = '-';
+	p = hs_put_digits(p, (unsigned)tm.tm_mday, 2);
+	*p++ = ' ';
+	p = hs_put_digits(p, (unsigned)tm.tm_hour, 2);
+	*p++ = ':';
+	p = hs_put_digits(p, (unsigned)tm.tm_min, 2);
+	*p++ = ':';
+	p = hs_put_digits(p, (unsigned)tm.tm_sec, 2);
+	*p++ = '.';
+	p = hs_put_digits(p, (unsigned)usec, 6);
+	memcpy(p, "+00", 4);
+	return (int)len;
+}
+
+int hs_u64_text(char *out, size_t size, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (size <= n)
+		return -1;
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return (int)n;
+}
+
+void hs_hex_text(char *out, uint8_t const *data, size_t len)
+{
+	static char const hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[data[i] >> 4];
+		out[2 * i + 1] = hex[data[i] & 15];
+	}
+	out[2 * len] = '\0';
 }
 
 /* The length of the UTF-8 sequence starting with byte c, or 0 when c cannot start one. */

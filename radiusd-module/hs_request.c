@@ -292,8 +292,7 @@ static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
 			text[off++] = ',';
 	}
 	fr_md5_calc(digest, (uint8_t const *)text, off);
-	for (i = 0; i < sizeof(digest); i++)
-		snprintf(rec->uid + 2 * i, 3, "%02x", digest[i]);
+	hs_hex_text(rec->uid, digest, sizeof(digest));
 	rec->present |= HS_F_UID;
 }
 

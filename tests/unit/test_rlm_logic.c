@@ -92,6 +92,29 @@ static void test_format_utc(void **state)
 	assert_string_equal(out, "2026-11-24 17:20:00.123456+00");
 	assert_int_equal(hs_format_utc(out, sizeof(out), 0, 1000000), -1);
 	assert_int_equal(hs_format_utc(out, 10, 0, 0), -1);
+	assert_int_equal(hs_format_utc(out, 29, 0, 0), -1); /* no room for the NUL */
+	assert_int_equal(hs_format_utc(out, 30, 4102444799, 999999), 29);
+	assert_string_equal(out, "2099-12-31 23:59:59.999999+00");
+	/* Years past 9999 still come out whole (five digits). */
+	assert_int_equal(hs_format_utc(out, sizeof(out), 253402300800, 7), 30);
+	assert_string_equal(out, "10000-01-01 00:00:00.000007+00");
+}
+
+static void test_u64_hex_text(void **state)
+{
+	static uint8_t const digest[4] = {0x00, 0x0f, 0xa0, 0xff};
+	char out[24];
+
+	(void)state;
+	assert_int_equal(hs_u64_text(out, sizeof(out), 0), 1);
+	assert_string_equal(out, "0");
+	assert_int_equal(hs_u64_text(out, sizeof(out), 4818692101u), 10);
+	assert_string_equal(out, "4818692101");
+	assert_int_equal(hs_u64_text(out, sizeof(out), UINT64_MAX), 20);
+	assert_string_equal(out, "18446744073709551615");
+	assert_int_equal(hs_u64_text(out, 20, UINT64_MAX), -1); /* no room for the NUL */
+	hs_hex_text(out, digest, sizeof(digest));
+	assert_string_equal(out, "000fa0ff");
 }
 
 static void test_reasons(void **state)
@@ -258,11 +281,17 @@ static void test_throttle_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_octets),          cmocka_unit_test(test_seconds32),
-		cmocka_unit_test(test_pgarr),           cmocka_unit_test(test_format_utc),
-		cmocka_unit_test(test_reasons),         cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_spool_roundtrip), cmocka_unit_test(test_spool_damage),
-		cmocka_unit_test(test_throttle),        cmocka_unit_test(test_throttle_bounded),
+		cmocka_unit_test(test_octets),
+		cmocka_unit_test(test_seconds32),
+		cmocka_unit_test(test_pgarr),
+		cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_u64_hex_text),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_spool_roundtrip),
+		cmocka_unit_test(test_spool_damage),
+		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_throttle_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
