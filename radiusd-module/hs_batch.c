@@ -15,6 +15,7 @@
 #include <linux/futex.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct hs_batch {
 	bool idle_pending; /* ops->idle has work left */
 	unsigned takes;    /* batches taken, ever (wraps harmlessly) */
 	uint32_t finished; /* futex word: changes whenever a batch is finished */
+	unsigned awaiting; /* submitters in hs_batch_await (atomic): free waits for them */
 	/* Gathering by rate (cfg.by_rate). */
 	unsigned want; /* a gathering worker waits for this many items; 0: none does */
 	unsigned cap;  /* a batch waits for at most this many (see hs_batch_rate_take) */
@@ -371,6 +373,9 @@ void hs_batch_free(hs_batch *b)
 		b->ops->abandon(b->ctx, b->queue[i]->item);
 	hs_batch_finish(b, b->queue, b->count);
 	b->count = 0;
+	/* Woken submitters still read the futex word in b: let them leave first. */
+	while (__atomic_load_n(&b->awaiting, __ATOMIC_ACQUIRE))
+		sched_yield();
 	pthread_cond_destroy(&b->arrived);
 	pthread_mutex_destroy(&b->lock);
 	for (i = 0; b->workers && i < b->cfg.workers; i++) {
@@ -411,6 +416,7 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	if (!b->stop && b->count < b->cfg.queue_max) {
 		b->queue[b->count++] = &slot;
 		b->arrivals++;
+		__atomic_add_fetch(&b->awaiting, 1, __ATOMIC_RELAXED);
 		queued = true;
 	}
 	/*
@@ -420,7 +426,10 @@ bool hs_batch_submit(hs_batch *b, void *item)
 	if (!b->want || b->count >= b->want)
 		pthread_cond_signal(&b->arrived);
 	pthread_mutex_unlock(&b->lock);
-	if (queued)
+	if (queued) {
 		hs_batch_await(b, &slot);
+		/* The last touch of b: hs_batch_free may free it from here on. */
+		__atomic_sub_fetch(&b->awaiting, 1, __ATOMIC_RELEASE);
+	}
 	return queued;
 }
