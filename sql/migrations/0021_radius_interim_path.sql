@@ -9,9 +9,9 @@
 --      lock): valid as 0008 validates, a known router, a stored session with
 --      a voucher, each session once in the batch;
 --   2. locks the batch's vouchers in id order (the lock order of 0008);
---   3. in one statement raises the sessions' counters (the larger value
---      kept, never added) and adds their growth to the vouchers; the
---      voucher locks make it the only writer of those counters;
+--   3. in one statement locks the sessions in key order, raises their
+--      counters (the larger value kept, never added) and adds their growth
+--      to the vouchers;
 --   4. cuts, as a set, the vouchers that are no longer usable and still
 --      have something to cut (an active status to end, or a live session
 --      with no disconnect queued).
@@ -180,22 +180,20 @@ BEGIN
             -- 2. The vouchers, in id order.
             PERFORM 1 FROM vouchers vc WHERE vc.id = ANY (v_vids) ORDER BY vc.id FOR NO KEY UPDATE;
 
-            -- 3. The sessions: keep the larger counters (a record that
-            -- changes nothing writes nothing); the vouchers grow by what
-            -- their sessions grew. The sessions' rows are locked by the
-            -- update itself, in no set order: every writer of counters
-            -- holds the voucher first, so none waits for another here.
+            -- 3. The sessions, locked in key order: keep the larger counters
+            -- (a record that changes nothing writes nothing); the vouchers
+            -- grow by what their sessions grew.
             WITH a AS (
                 SELECT u.sid, hs__norm_mac(u.mac) AS mac, u.fip, coalesce(u.inb, 0) AS inb,
                        coalesce(u.outb, 0) AS outb, coalesce(u.secs, 0) AS secs, u.at
                   FROM unnest(v_sid, p_calling_station, p_framed_ip, p_input_octets, p_output_octets,
                               p_session_time, p_received_at) AS u (sid, mac, fip, inb, outb, secs, at)
             ), old AS (
-                -- The counters as they are: only accounting changes them,
-                -- and it holds the voucher first, as this call now does.
-                SELECT s.id, s.input_octets, s.output_octets, s.session_time
+                SELECT s.id, s.voucher_id, s.input_octets, s.output_octets, s.session_time
                   FROM radius_sessions s
                  WHERE s.id = ANY (v_sid)
+                 ORDER BY s.router_id, s.acct_unique_id
+                   FOR NO KEY UPDATE OF s
             ), sessions AS (
                 UPDATE radius_sessions s
                    SET input_octets = greatest(s.input_octets, a.inb),
@@ -205,20 +203,19 @@ BEGIN
                        framed_ip = coalesce(a.fip, s.framed_ip),
                        calling_station_id = coalesce(s.calling_station_id, a.mac),
                        interim_count = s.interim_count + 1
-                  FROM a JOIN old o ON o.id = a.sid
+                  FROM a
                  WHERE s.id = a.sid
                    AND (a.inb > s.input_octets OR a.outb > s.output_octets OR a.secs > s.session_time
                         OR a.at > s.last_update_at OR a.fip IS DISTINCT FROM coalesce(a.fip, s.framed_ip))
-                RETURNING s.voucher_id,
-                          greatest(o.input_octets, a.inb) - o.input_octets
-                              + greatest(o.output_octets, a.outb) - o.output_octets AS bytes,
-                          greatest(o.session_time, a.secs) - o.session_time AS secs
             ), grown AS (
                 UPDATE vouchers vc
                    SET used_bytes = vc.used_bytes + d.bytes, used_seconds = vc.used_seconds + d.secs
-                  FROM (SELECT g.voucher_id, sum(g.bytes)::bigint AS bytes, sum(g.secs)::bigint AS secs
-                          FROM sessions g
-                         GROUP BY g.voucher_id) d
+                  FROM (SELECT o.voucher_id,
+                               sum(greatest(o.input_octets, a.inb) - o.input_octets
+                                   + greatest(o.output_octets, a.outb) - o.output_octets)::bigint AS bytes,
+                               sum(greatest(o.session_time, a.secs) - o.session_time)::bigint AS secs
+                          FROM old o JOIN a ON a.sid = o.id
+                         GROUP BY o.voucher_id) d
                  WHERE vc.id = d.voucher_id AND (d.bytes > 0 OR d.secs > 0)
             )
             SELECT count(*) INTO v_done FROM old;
