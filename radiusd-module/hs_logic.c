@@ -195,46 +195,6 @@ void hs_hex_text(char *out, uint8_t const *data, size_t len)
 	out[2 * len] = '\0';
 }
 
-/* The length of the UTF-8 sequence starting with byte c, or 0 when c cannot start one. */
-static size_t hs_utf8_len(unsigned char c)
-{
-	if (c >= 0x01 && c <= 0x7f)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return 2;
-	if (c >= 0xe0 && c <= 0xef)
-		return 3;
-	if (c >= 0xf0 && c <= 0xf4)
-		return 4;
-	return 0;
-}
-
-bool hs_utf8_valid(char const *s, size_t len)
-{
-	unsigned char const *p = (unsigned char const *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = hs_utf8_len(p[i]), k;
-		uint32_t cp;
-
-		if (n == 0 || n > len - i)
-			return false;
-		cp = n == 1 ? p[i] : (uint32_t)(p[i] & (0x7f >> n));
-		for (k = 1; k < n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and code points past U+10FFFF. */
-		if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* --- reject reasons ------------------------------------------------------------ */
 
 static struct {

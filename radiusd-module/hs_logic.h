@@ -75,9 +75,6 @@ int hs_u64_text(char *out, size_t size, uint64_t v) __attribute__((nonnull));
 /* Writes len bytes as lower-case hex and a NUL: out holds 2 * len + 1. */
 void hs_hex_text(char *out, uint8_t const *data, size_t len) __attribute__((nonnull));
 
-/* True when s[0..len) is well-formed UTF-8 without NUL (what PostgreSQL text takes). */
-bool hs_utf8_valid(char const *s, size_t len);
-
 /* --- reject reasons ------------------------------------------------------------ */
 
 /*

@@ -8,6 +8,8 @@
 
 #include "hs_module.h"
 
+#include "common/text.h"
+
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -58,13 +60,13 @@ static int hs_auth_read(REQUEST *request, hs_auth_req *in)
 		hs_copy_str(in->mac, sizeof(in->mac), vp->vp_strvalue, vp->vp_length);
 	/* No stored code or password is anything but UTF-8 text. */
 	if (!name || name->vp_length == 0 || !in->nas[0] ||
-	    !hs_utf8_valid(name->vp_strvalue, name->vp_length))
+	    !hs_utf8_text(name->vp_strvalue, name->vp_length))
 		return -1;
 	hs_copy_str(in->user, sizeof(in->user), name->vp_strvalue, name->vp_length);
 
 	vp = hs_attr(request, PW_USER_PASSWORD);
 	if (vp) {
-		if (!hs_utf8_valid(vp->vp_strvalue, vp->vp_length))
+		if (!hs_utf8_text(vp->vp_strvalue, vp->vp_length))
 			return -1;
 		hs_copy_str(in->password, sizeof(in->password), vp->vp_strvalue, vp->vp_length);
 		in->pap = true;

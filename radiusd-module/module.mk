@@ -8,7 +8,10 @@
 RLM_HOTSPOT      := $(BUILD)/rlm_hotspot.so
 RLM_SRCS         := $(wildcard radiusd-module/*.c)
 RLM_HDRS         := $(wildcard radiusd-module/*.h)
-RLM_OBJS         := $(patsubst %.c,$(BUILD)/obj/%.o,$(RLM_SRCS))
+# common/text.c (the UTF-8 check) is hotspotd's too; the module builds its
+# own copy of the object, with its flags (hidden visibility).
+RLM_OBJS         := $(patsubst %.c,$(BUILD)/obj/%.o,$(RLM_SRCS)) \
+                    $(BUILD)/obj/radiusd-module/common/text.o
 RLM_PQ_CFLAGS    := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 RLM_CFLAGS       := $(patsubst -I%,-isystem %,$(filter -I%,$(FR_CFLAGS) $(RLM_PQ_CFLAGS))) \
                     $(filter-out -I%,$(FR_CFLAGS)) -fvisibility=hidden -pthread
@@ -26,6 +29,9 @@ LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
 # Unit tests, with the sanitizers like every unit test: test_rlm_NAME.c
 # against hs_NAME.c, each of which builds without FreeRADIUS: the pure
 # logic, the routers cache file's format, the batching queue.
+# test_rlm_logic also checks the module's use of common/text.c.
+rlm_unit_extra_logic := $(BUILD)/san/common/text.o
+
 define rlm_unit_test
 ALL_TARGETS  += $(BUILD)/tests/unit/test_rlm_$(1)
 TEST_SUITES  += $(BUILD)/tests/unit/test_rlm_$(1)
@@ -39,7 +45,8 @@ $(BUILD)/san/tests/unit/test_rlm_$(1).o: tests/unit/test_rlm_$(1).c radiusd-modu
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
-$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o
+$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o \
+                                    $(rlm_unit_extra_$(1))
 	@mkdir -p $$(@D)
 	$$(CC) $$(SAN_FLAGS) -o $$@ $$^ -lcmocka -lpthread -lm
 endef
@@ -51,6 +58,10 @@ $(BUILD)/obj/radiusd-module/%.o: radiusd-module/%.c radiusd-module/fr-server-ver
 	@mkdir -p $(@D)
 	frv=$$(bash radiusd-module/fr-server-version.sh) && \
 	$(CC) $(CFLAGS_BASE) $(RLM_CFLAGS) -DHS_FR_SERVER_VERSION=$$frv -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/radiusd-module/common/%.o: common/%.c common/%.h $(FR_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(RLM_CFLAGS) -MMD -MP -c $< -o $@
 
 $(RLM_HOTSPOT): $(RLM_OBJS)
 	@mkdir -p $(@D)
