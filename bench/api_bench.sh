@@ -24,6 +24,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/pglib.sh
 source "$ROOT/scripts/pglib.sh"
+source "$ROOT/bench/cpu.sh"
 
 PG_PORT=${HS_API_BENCH_PG_PORT:-29252}
 API_PORT=${HS_API_BENCH_PORT:-29253}
@@ -178,17 +179,6 @@ total=$(curl -s -H "$AUTH" "$BASE/api/v1/router-management?per_page=1" | jq -r .
 [ "$total" = "$ROUTERS" ] || die "GET /api/v1/router-management sees $total routers, not $ROUTERS"
 PG_PID=$(head -n 1 "$WORK/pg/data/postmaster.pid")
 TCK=$(getconf CLK_TCK)
-
-# cpu_ticks PID: user + system ticks of PID (all its threads) and of its
-# children, live and reaped.
-cpu_ticks() {
-	local pid=$1 t=0 c
-	t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pid/stat")
-	for c in $(pgrep -P "$pid" || true); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || echo 0)))
-	done
-	echo "$t"
-}
 
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"

@@ -17,6 +17,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/pglib.sh"
+source "$ROOT/bench/cpu.sh"
 
 SMALL=10000 LARGE=10000000 SECONDS_PER=20 ROUNDS=3
 while [ $# -gt 0 ]; do
@@ -118,17 +119,7 @@ EOF
 }
 
 # Clock ticks of the cluster: postmaster, its children, the reaped ones.
-pg_ticks() {
-	local pm t p a b c d
-	pm=$(head -1 "$DIR/pg/data/postmaster.pid")
-	read -r a b c d < <(awk '{print $14, $15, $16, $17}' "/proc/$pm/stat")
-	t=$((a + b + c + d))
-	for p in $(pgrep -P "$pm"); do
-		read -r a b < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo "0 0")
-		t=$((t + a + b))
-	done
-	echo "$t"
-}
+pg_ticks() { cpu_ticks "$(head -1 "$DIR/pg/data/postmaster.pid")"; }
 
 # run DB SCRIPT: PostgreSQL CPU in µs per request (16 per call) over one round.
 run() {
