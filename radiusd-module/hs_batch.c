@@ -77,6 +77,11 @@ static void hs_deadline(struct timespec *when, long usec)
 	}
 }
 
+static bool hs_ts_before(struct timespec const *x, struct timespec const *y)
+{
+	return x->tv_sec < y->tv_sec || (x->tv_sec == y->tv_sec && x->tv_nsec < y->tv_nsec);
+}
+
 static long hs_futex(uint32_t *word, int op, uint32_t val, uint32_t bits)
 {
 	return syscall(SYS_futex, word, op, val, NULL, NULL, bits);
@@ -201,13 +206,11 @@ static bool hs_batch_gather_rate(hs_batch *b)
 	while (b->count < b->want && !b->stop) {
 		seen = b->count;
 		hs_deadline(&until, (long)gap);
-		if (until.tv_sec > deadline.tv_sec ||
-		    (until.tv_sec == deadline.tv_sec && until.tv_nsec > deadline.tv_nsec))
+		if (hs_ts_before(&deadline, &until))
 			until = deadline;
-		if (pthread_cond_timedwait(&b->arrived, &b->lock, &until) != 0 &&
-		    until.tv_sec == deadline.tv_sec && until.tv_nsec == deadline.tv_nsec)
-			break;
-		if (b->count == seen)
+		(void)pthread_cond_timedwait(&b->arrived, &b->lock, &until);
+		/* Nothing came for a gap, or the wait ran to wait_us. */
+		if (b->count == seen || !hs_ts_before(&until, &deadline))
 			break;
 	}
 	b->want = 0;
