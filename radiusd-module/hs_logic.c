@@ -183,18 +183,6 @@ int hs_u64_text(char *out, size_t size, uint64_t v)
 	return (int)n;
 }
 
-void hs_hex_text(char *out, uint8_t const *data, size_t len)
-{
-	static char const hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[data[i] >> 4];
-		out[2 * i + 1] = hex[data[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 /* --- reject reasons ------------------------------------------------------------ */
 
 static struct {

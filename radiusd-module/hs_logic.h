@@ -72,9 +72,6 @@ int hs_format_utc(char *out, size_t size, int64_t sec, long usec) __attribute__(
 /* Writes v in decimal. Returns the length, or -1 when out does not hold it. */
 int hs_u64_text(char *out, size_t size, uint64_t v) __attribute__((nonnull));
 
-/* Writes len bytes as lower-case hex and a NUL: out holds 2 * len + 1. */
-void hs_hex_text(char *out, uint8_t const *data, size_t len) __attribute__((nonnull));
-
 /* --- reject reasons ------------------------------------------------------------ */
 
 /*

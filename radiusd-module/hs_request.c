@@ -294,7 +294,7 @@ static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
 			text[off++] = ',';
 	}
 	fr_md5_calc(digest, (uint8_t const *)text, off);
-	hs_hex_text(rec->uid, digest, sizeof(digest));
+	(void)fr_bin2hex(rec->uid, digest, sizeof(digest));
 	rec->present |= HS_F_UID;
 }
 
