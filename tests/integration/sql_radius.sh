@@ -619,4 +619,28 @@ t_is "$(own "SELECT count(*) FROM auth_log l JOIN vouchers v ON v.id = l.voucher
 	"$(grep -c . <<<"$want" | awk '{print $1 - 3}')" \
 	"  one auth_log row per request that named a voucher of the router's tenant"
 
+# (0022) The module's connections plan each statement once, at its first
+# call. Planned while reservations is empty (a quiet hour), the RADIUS path
+# must still look rows up by index, never read a whole table: with no
+# index used, every later Access-Request would scan all the reservations.
+mkv PLAN1
+own "DELETE FROM reservations" >/dev/null
+own "VACUUM ANALYZE reservations" >/dev/null
+rec() { # STATUS: arrays for one accounting record of session plan-1
+	echo "ARRAY['$NAS1']::inet[], ARRAY[$1], ARRAY['plan-u1'], ARRAY['plan-s1'], ARRAY['PLAN1'],
+	      ARRAY['aa:bb:cc:00:00:01'], ARRAY[NULL]::inet[], ARRAY[$2]::bigint[], ARRAY[0]::bigint[],
+	      ARRAY[60]::bigint[], ARRAY[NULL]::text[], ARRAY[now()]"
+}
+got=$(rad "BEGIN;
+	SELECT result FROM hs_radius_authorize_batch(ARRAY['$NAS1']::inet[], ARRAY['PLAN1'], ARRAY['pw'],
+	       NULL::int[], NULL::bytea[], NULL::bytea[], ARRAY['aa:bb:cc:00:00:01'], 300);
+	SELECT result FROM hs_radius_accounting($(rec 1 0));
+	SELECT result FROM hs_radius_accounting($(rec 3 1000));
+	SELECT result FROM hs_radius_accounting($(rec 2 2000));
+	SELECT coalesce(string_agg(relname || ':' || seq_scan, ' ' ORDER BY relname), 'none')
+	  FROM pg_stat_xact_user_tables WHERE seq_scan > 0;
+	COMMIT" | paste -sd' ')
+t_is "$got" "accept ok ok ok none" \
+	"planned with reservations empty, login, Start, Interim and Stop read no table whole"
+
 t_done
