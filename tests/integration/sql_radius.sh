@@ -643,4 +643,35 @@ got=$(rad "BEGIN;
 t_is "$got" "accept ok ok ok none" \
 	"planned with reservations empty, login, Start, Interim and Stop read no table whole"
 
+# (0022) A cut reads its vouchers' sessions, not every open session: planned
+# when the statistics knew of few open sessions, the cut's lookup was one
+# scan of them all per call (every open session of the database, read for
+# each voucher cut once the day got busy). A database with a history
+# (2,000 vouchers, 20,000 closed sessions), analyzed while few sessions were
+# open; then 100 sessions open.
+mkv CUT0 "data_limit_bytes = 1000"
+own "UPDATE radius_sessions SET stopped_at = now() WHERE stopped_at IS NULL" >/dev/null
+t_ok "  a history of 20,000 closed sessions" own "
+INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, validity_seconds)
+SELECT '$TA', 'CUTO' || g, 'pw', '$PA', 'UGX', 86400 FROM generate_series(1, 2000) g;
+INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
+                             acct_session_id, nas_ip, started_at, last_update_at, stopped_at)
+SELECT '$TA', v.id, '$RA1', v.code, 'cut-h-' || v.code || '-' || g, 'cut-h', '$NAS1',
+       now() - interval '2 days', now() - interval '1 day', now() - interval '1 day'
+  FROM vouchers v CROSS JOIN generate_series(1, 10) g WHERE v.code LIKE 'CUTO%'"
+own "ANALYZE vouchers" >/dev/null
+own "ANALYZE radius_sessions" >/dev/null
+t_ok "  100 sessions opened after the statistics were taken" own "
+INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
+                             acct_session_id, nas_ip, started_at, last_update_at)
+SELECT '$TA', v.id, '$RA1', v.code, 'cut-o-' || v.code, 'cut-o-' || v.code, '$NAS1', now(), now()
+  FROM vouchers v WHERE v.code LIKE 'CUTO%' ORDER BY v.code LIMIT 100"
+t_is "$(acct "$NAS1 1 cut-u0 CUT0 aa:bb:cc:00:00:02 0 0 0")" "1:ok" "  and CUT0's session starts"
+got=$(rad "BEGIN;
+	SELECT result FROM hs_radius_accounting($(rec 3 5000 | sed "s/plan-u1/cut-u0/; s/plan-s1/cut-u0/; s/PLAN1/CUT0/; s/:01'/:02'/"));
+	SELECT idx_tup_fetch < 50 FROM pg_stat_xact_user_tables WHERE relname = 'radius_sessions';
+	COMMIT" | paste -sd' ')
+t_is "$got $(vcol CUT0 status) $(scol cut-u0 "disconnect_queued_at IS NOT NULL")" "ok t used t" \
+	"an Interim past CUT0's data limit cuts it, fetching fewer sessions than are open"
+
 t_done
