@@ -113,10 +113,10 @@ HS_PW_OWNER=$(pg_random_secret) HS_PW_API=$(pg_random_secret)
 HS_PW_RADIUS=$(pg_random_secret) HS_PW_WORKER=$(pg_random_secret)
 log "PostgreSQL on 127.0.0.1:$PG_PORT ($WORK/pg)"
 pg_init "$WORK/pg"
-# No autovacuum: one pass (ANALYZE of radius_sessions alone is ~0.3 s of CPU)
-# landing in a workload's 1-3 s window doubled or quadrupled that workload's
-# database CPU per request in some runs and not in others. bench/target.sh
-# vacuums and analyzes every table between rounds instead.
+# No autovacuum: a pass landing in a workload's 1-3 s window is charged to
+# that workload (an ANALYZE of radius_sessions alone is ~0.3 s of CPU, 30 us
+# per request over 10,000 requests). bench/target.sh vacuums and analyzes
+# every table between rounds instead.
 echo "autovacuum = off" >>"$WORK/pg/data/postgresql.conf"
 PG_UP=1
 pg_start "$WORK/pg" "$PG_PORT"
