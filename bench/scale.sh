@@ -85,7 +85,7 @@ SELECT v.tenant_id, v.id, 'c0000000-0000-4000-8000-000000000002', v.code, 'u-' |
        CASE WHEN v.code LIKE 'P%' THEN now() - interval '2 days' END, 0, 0, 0
   FROM vouchers v;
 COMMIT;
-VACUUM ANALYZE;
+VACUUM ANALYZE tenants, mikrotik_devices, profiles, vouchers, radius_sessions;
 SQL
 }
 
