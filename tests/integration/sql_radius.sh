@@ -674,4 +674,14 @@ got=$(rad "BEGIN;
 t_is "$got $(vcol CUT0 status) $(scol cut-u0 "disconnect_queued_at IS NOT NULL")" "ok t used t" \
 	"an Interim past CUT0's data limit cuts it, fetching fewer sessions than are open"
 
+# (0024) The same database: a login reads its voucher's open sessions (it
+# has none), not every open one; a plan that used the tenant's or the
+# router's open sessions read all 101 of them, twice.
+got=$(rad "BEGIN;
+	SELECT result FROM hs_radius_authorize_batch(ARRAY['$NAS1']::inet[], ARRAY['CUTO1999'], ARRAY['pw'],
+	       NULL::int[], NULL::bytea[], NULL::bytea[], ARRAY['aa:bb:cc:00:00:03'], 300);
+	SELECT idx_tup_fetch < 50 FROM pg_stat_xact_user_tables WHERE relname = 'radius_sessions';
+	COMMIT" | paste -sd' ')
+t_is "$got" "accept t" "a login planned when no session was open fetches fewer sessions than are open now"
+
 t_done
