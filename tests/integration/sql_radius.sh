@@ -626,7 +626,7 @@ t_is "$(own "SELECT count(*) FROM auth_log l JOIN vouchers v ON v.id = l.voucher
 mkv PLAN1
 own "DELETE FROM reservations" >/dev/null
 own "VACUUM ANALYZE reservations" >/dev/null
-rec() { # STATUS: arrays for one accounting record of session plan-1
+rec() { # STATUS IN: arrays for one accounting record of session plan-1
 	echo "ARRAY['$NAS1']::inet[], ARRAY[$1], ARRAY['plan-u1'], ARRAY['plan-s1'], ARRAY['PLAN1'],
 	      ARRAY['aa:bb:cc:00:00:01'], ARRAY[NULL]::inet[], ARRAY[$2]::bigint[], ARRAY[0]::bigint[],
 	      ARRAY[60]::bigint[], ARRAY[NULL]::text[], ARRAY[now()]"
@@ -667,11 +667,10 @@ INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_un
 SELECT '$TA', v.id, '$RA1', v.code, 'cut-o-' || v.code, 'cut-o-' || v.code, '$NAS1', now(), now()
   FROM vouchers v WHERE v.code LIKE 'CUTO%' ORDER BY v.code LIMIT 100"
 t_is "$(acct "$NAS1 1 cut-u0 CUT0 aa:bb:cc:00:00:02 0 0 0")" "1:ok" "  and CUT0's session starts"
-got=$(rad "BEGIN;
-	SELECT result FROM hs_radius_accounting($(rec 3 5000 | sed "s/plan-u1/cut-u0/; s/plan-s1/cut-u0/; s/PLAN1/CUT0/; s/:01'/:02'/"));
-	SELECT idx_tup_fetch < 50 FROM pg_stat_xact_user_tables WHERE relname = 'radius_sessions';
-	COMMIT" | paste -sd' ')
-t_is "$got $(vcol CUT0 status) $(scol cut-u0 "disconnect_queued_at IS NOT NULL")" "ok t used t" \
+got=$(ACCT_PRE="BEGIN; " ACCT_POST="; SELECT idx_tup_fetch < 50 FROM pg_stat_xact_user_tables
+	WHERE relname = 'radius_sessions'; COMMIT" acct "$NAS1 3 cut-u0 CUT0 aa:bb:cc:00:00:02 5000 0 60" |
+	grep -v '^BEGIN\|^COMMIT' | paste -sd' ')
+t_is "$got $(vcol CUT0 status) $(scol cut-u0 "disconnect_queued_at IS NOT NULL")" "1:ok t used t" \
 	"an Interim past CUT0's data limit cuts it, fetching fewer sessions than are open"
 
 # (0024) The same database: a login reads its voucher's open sessions (it
