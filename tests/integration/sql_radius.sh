@@ -496,11 +496,18 @@ for p in F G; do
 	mkv ${p}Q "data_limit_bytes = 1000, shared_users = 2"
 	mkv ${p}T "time_limit_seconds = 100"
 	mkv ${p}U "shared_users = 2"
+	mkv ${p}E "shared_users = 2"
+	mkv ${p}D
 	acct "$NAS1 1 ${p}q-1 ${p}Q AA:00:00:00:0F:01 - - -" "$NAS2 1 ${p}q-2 ${p}Q AA:00:00:00:0F:02 - - -" \
 		"$NAS1 1 ${p}t-1 ${p}T AA:00:00:00:0F:03 - - -" "$NAS1 1 ${p}u-1 ${p}U AA:00:00:00:0F:04 - - -" \
-		"$NAS1 1 ${p}u-2 ${p}U AA:00:00:00:0F:05 - - -" >/dev/null
+		"$NAS1 1 ${p}u-2 ${p}U AA:00:00:00:0F:05 - - -" "$NAS1 1 ${p}e-1 ${p}E AA:00:00:00:0F:06 - - -" \
+		"$NAS2 1 ${p}e-2 ${p}E AA:00:00:00:0F:07 - - -" "$NAS1 1 ${p}d-1 ${p}D AA:00:00:00:0F:08 - - -" >/dev/null
 done
-own "UPDATE radius_sessions SET framed_ip = '10.5.0.7' WHERE acct_unique_id IN ('Fu-1', 'Gu-1')" >/dev/null
+own "UPDATE radius_sessions SET framed_ip = '10.5.0.7' WHERE acct_unique_id IN ('Fu-1', 'Gu-1', 'Fe-1', 'Ge-1')" >/dev/null
+# E* expires while both its sessions are live, D* is disabled while its one is.
+own "UPDATE vouchers SET expires_at = now() - interval '1 second' WHERE code IN ('FE', 'GE');
+     UPDATE vouchers SET status = 'disabled' WHERE code IN ('FD', 'GD')" >/dev/null
+fu_touched=$(vcol FU updated_at)
 # step "RECORD..." with P for the voucher's letter
 fast_steps=(
 	"$NAS1 3 Pq-1 PQ - 100 50 60|$NAS2 3 Pq-2 PQ - 200 0 30|$NAS1 3 Pu-1 PU - 5 5 5|$NAS1 3 Pu-2 PU - 7 7 7"
@@ -508,6 +515,8 @@ fast_steps=(
 	"$NAS1 3 Pq-1 PQ - 100 50 60|$NAS1 3 Pu-1 PU - $((5 * GiB)) $((3 * GiB)) 65"
 	"$NAS2 3 Pq-2 PQ - 700 100 90|$NAS1 3 Pt-1 PT - 1 1 120"
 	"$NAS1 3 Pq-1 PQ - 150 60 120|$NAS1 3 Pt-1 PT - 2 2 130|$NAS1 3 Pu-2 PU - 7 7 7"
+	"$NAS1 3 Pe-1 PE - - - -|$NAS1 3 Pd-1 PD - 3 3 3"
+	"$NAS2 3 Pe-2 PE - 9 9 9|$NAS1 3 Pd-1 PD - 4 4 4"
 )
 paths="" same_results=1
 for st in "${fast_steps[@]}"; do
@@ -518,29 +527,44 @@ for st in "${fast_steps[@]}"; do
 	paths+="${got_f##* } "
 	[ "${got_f% *}" = "$got_g" ] || same_results=0
 done
-t_is "$paths" "fast fast fast fast fast " "batches of Interims of stored sessions go the fast way"
+t_is "$paths" "fast fast fast fast fast fast fast " "batches of Interims of stored sessions go the fast way"
 t_is "$same_results" 1 "  with the general function's per-record results"
 twin() {
 	own "SELECT string_agg(concat_ws(',', right(s.acct_unique_id, 3), s.input_octets, s.output_octets, s.session_time,
 	            s.interim_count, coalesce(host(s.framed_ip), '-'), coalesce(s.calling_station_id, '-'),
 	            s.stopped_at IS NULL, s.last_update_at > now() - interval '1 minute',
 	            coalesce(s.disconnect_reason, '-'), s.disconnect_queued_at IS NOT NULL,
-	            (SELECT count(*) FROM jobs j WHERE j.dedup_key = 'radius.disconnect:' || s.id)), ' '
+	            (SELECT string_agg(concat_ws(';', j.status, j.max_attempts, j.payload - 'session_id' - 'user_name' - 'acct_session_id',
+	                                         j.payload->>'session_id' = s.id::text,
+	                                         j.payload->>'user_name' = s.username,
+	                                         j.payload->>'acct_session_id' = s.acct_session_id), '/')
+	               FROM jobs j WHERE j.dedup_key = 'radius.disconnect:' || s.id)), ' '
 	            ORDER BY s.acct_unique_id)
 	       FROM radius_sessions s WHERE s.acct_unique_id LIKE '$1%'"
 }
 vtwin() {
 	own "SELECT string_agg(concat_ws(',', right(v.code, 1), v.status, v.used_bytes, v.used_seconds,
-	            (SELECT count(*) FROM events e WHERE e.type = 'voucher.exhausted' AND e.payload->>'voucher_id' = v.id::text)),
+	            (SELECT string_agg(e.payload->>'reason' || ';' || (e.payload->>'code' = v.code), '/')
+	               FROM events e WHERE e.type = 'voucher.exhausted' AND e.payload->>'voucher_id' = v.id::text)),
 	            ' ' ORDER BY v.code)
-	       FROM vouchers v WHERE v.code IN ('$1Q', '$1T', '$1U')"
+	       FROM vouchers v WHERE v.code IN ('$1Q', '$1T', '$1U', '$1E', '$1D')"
 }
 t_is "$(twin F)" "$(twin G)" "  the sessions end the same: counters, interim counts, addresses, disconnect marks and jobs"
 t_is "$(vtwin F)" "$(vtwin G)" "  the vouchers end the same: status, used bytes and seconds, voucher.exhausted events"
-t_is "$(vtwin F)" "Q,used,1010,210,1 T,used,4,130,1 U,active,$((8 * GiB + 14)),72,0" \
+t_is "$(vtwin F)" "D,disabled,8,4 E,expired,18,9,expired;true Q,used,1010,210,data_used;true T,used,4,130,time_used;true U,active,$((8 * GiB + 14)),72" \
 	"  and are right: out-of-order and repeated Interims add nothing, quotas are cut, 8 GiB counted exactly"
-t_is "$(own "SELECT count(*) FROM jobs WHERE payload->>'user_name' IN ('FQ', 'FT')")" 3 \
-	"  one disconnect job per live session of a voucher past its allowance, never a second"
+t_is "$(own "SELECT string_agg(payload->>'user_name' || ':' || (payload->>'reason'), ' ' ORDER BY payload->>'user_name')
+	     FROM jobs WHERE payload->>'user_name' IN ('FQ', 'FT', 'FE', 'FD')")" \
+	"FD:disabled FE:expired FE:expired FQ:data_used FQ:data_used FT:time_used" \
+	"  one disconnect job per live session of a voucher no longer usable, never a second"
+t_is "$(scol Fe-1 "disconnect_reason") $(own "SELECT payload->>'framed_ip' FROM jobs
+	     WHERE dedup_key = (SELECT 'radius.disconnect:' || id FROM radius_sessions WHERE acct_unique_id = 'Fe-1')")" \
+	"expired 10.5.0.7" "  a session of the batch is cut with its stored address"
+t_is "$(scol Fe-2 "disconnect_reason || ' ' || (disconnect_queued_at < last_update_at)")" "expired true" \
+	"  a session outside the batch is cut with its voucher's reason, before its own next Interim"
+t_is "$(vcol FU updated_at)" "$fu_touched" "  Interims leave a voucher's updated_at alone"
+t_is "$(own "SELECT count(*) FROM vouchers WHERE code IN ('FQ', 'FT', 'FE') AND updated_at > '$fu_touched'")" 3 \
+	"  a cut moves it"
 
 mkv FX "shared_users = 3"
 acct "$NAS1 1 fx-1 FX AA:00:00:00:0F:11 - - -" "$NAS1 1 fx-2 FX AA:00:00:00:0F:12 - - -" >/dev/null
