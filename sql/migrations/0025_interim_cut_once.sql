@@ -18,23 +18,23 @@
 -- a cut voucher as their counters are raised, inserts the voucher.exhausted
 -- events and the radius.disconnect jobs. hs__vouchers_cut is then called
 -- only for a cut voucher's other live sessions (a shared voucher's sessions
--- that are not in the batch), which it finds and marks as before. Results,
--- statuses, reasons, events, jobs and marks are those of 0021: sql_radius
--- compares this path with 0008's general function on the same records.
+-- that are not in the batch), which it finds and marks as before.
 --
--- The touch trigger of vouchers now bumps updated_at for a status only
--- when the status changes: with status among the columns it watched, the
--- usage update (which names status) would fire it on every Interim.
-
-DROP TRIGGER vouchers_touch ON vouchers;
-CREATE TRIGGER vouchers_touch BEFORE UPDATE OF
-    tenant_id, code, password, profile_id, batch_id, data_limit_bytes, time_limit_seconds,
-    validity_seconds, rate_limit, idle_timeout_s, shared_users, mac_lock, price_minor, currency,
-    customer_id, router_id, locked_mac, auto_activate, activated_at, expires_at, sold_at, notes
-    ON vouchers FOR EACH ROW EXECUTE FUNCTION hs_touch_updated_at();
-CREATE TRIGGER vouchers_touch_status BEFORE UPDATE OF status ON vouchers
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION hs_touch_updated_at();
+-- That statement costs more than 0021's step 3 when nothing is cut (it
+-- reads the vouchers, joins them to the sessions and carries the inserts:
+-- ~5 µs per record in bench/scale.sh's load), and most batches cut
+-- nothing. So step 2, as it locks the vouchers, tells whether the batch can
+-- cut one: an active voucher that its records' growth could take to a
+-- limit, or one expired. The growth is bounded from step 1's unlocked read
+-- of the sessions' counters, which can only have grown since, so the
+-- bound is never below the growth step 3 then finds. A batch that cannot
+-- cut takes 0021's step 3 unchanged. Either way, the vouchers no longer
+-- usable (cut now, or already not active) are then checked for live
+-- sessions without a disconnect queued, as 0021's step 4 did.
+--
+-- Results, statuses, reasons, events, jobs and marks are those of 0021:
+-- sql_radius compares both ways with 0008's general function on the same
+-- records.
 
 -- The arguments and results of 0008's hs_radius_accounting, unchanged.
 CREATE OR REPLACE FUNCTION hs_radius_accounting(p_nas_ip inet[], p_status_type int[], p_acct_unique_id text[],
@@ -56,10 +56,13 @@ AS $$
 DECLARE
     v_now    timestamptz := now();
     v_n      int := cardinality(p_status_type);
-    v_sid    uuid[]; -- record i's stored session
-    v_vids   uuid[]; -- the batch's vouchers, in id order
-    v_cut    uuid[]; -- the batch's vouchers no longer usable, in id order
-    v_why    text[]; -- and why
+    v_sid    uuid[];   -- record i's stored session
+    v_vids   uuid[];   -- the batch's vouchers, in id order
+    v_vbytes bigint[]; -- at most how much the batch grows each, when each
+    v_vsecs  bigint[]; -- has one record (else NULL)
+    v_maycut boolean;  -- whether the batch can cut a voucher
+    v_cut    uuid[];   -- the batch's vouchers no longer usable, in id order
+    v_why    text[];   -- and why
     v_done   int;
     v_events int;
     v_marked int;
@@ -67,8 +70,12 @@ BEGIN
     IF v_n > 0 AND 3 = ALL (p_status_type) THEN
         -- 1. Every record a valid Interim of a stored session with a
         -- voucher, each session once (the validation of 0008, step 1).
-        SELECT array_agg(s.id ORDER BY u.i), array_agg(DISTINCT s.voucher_id)
-          INTO v_sid, v_vids
+        SELECT array_agg(s.id ORDER BY u.i), array_agg(DISTINCT s.voucher_id),
+               array_agg(greatest(coalesce(u.inb, 0), s.input_octets) - s.input_octets
+                         + greatest(coalesce(u.outb, 0), s.output_octets) - s.output_octets
+                         ORDER BY s.voucher_id),
+               array_agg(greatest(coalesce(u.secs, 0), s.session_time) - s.session_time ORDER BY s.voucher_id)
+          INTO v_sid, v_vids, v_vbytes, v_vsecs
           FROM unnest(p_nas_ip, p_acct_unique_id, p_acct_session_id, p_user_name, p_calling_station,
                       p_input_octets, p_output_octets, p_session_time, p_received_at)
                    WITH ORDINALITY AS u (nas, uid, sid, un, mac, inb, outb, secs, at, i)
@@ -83,110 +90,180 @@ BEGIN
         HAVING count(*) = v_n AND count(DISTINCT s.id) = v_n;
 
         IF v_sid IS NOT NULL THEN
-            -- 2. The vouchers, in id order: what step 3 reads of them
-            -- stays as it read it.
-            PERFORM 1 FROM vouchers vc WHERE vc.id = ANY (v_vids) ORDER BY vc.id FOR NO KEY UPDATE;
+            -- 2. The vouchers, locked in id order (what step 3 reads of
+            -- them stays as it read it): can the batch cut one, and which
+            -- are not active already. With a voucher in several records
+            -- (shared), any active one is taken as one it can cut.
+            IF cardinality(v_vids) < v_n THEN
+                v_vbytes := NULL;
+                v_vsecs := NULL;
+            END IF;
+            SELECT coalesce(bool_or(vc.status = 'active'
+                                    AND (v_vbytes IS NULL
+                                         OR vc.used_bytes + v_vbytes[array_position(v_vids, vc.id)]
+                                            >= vc.data_limit_bytes
+                                         OR vc.used_seconds + v_vsecs[array_position(v_vids, vc.id)]
+                                            >= vc.time_limit_seconds
+                                         OR vc.expires_at <= v_now)), false),
+                   array_agg(vc.id ORDER BY vc.id) FILTER (WHERE vc.status <> 'active'),
+                   array_agg(vc.status ORDER BY vc.id) FILTER (WHERE vc.status <> 'active')
+              INTO v_maycut, v_cut, v_why
+              FROM (SELECT vc.id, vc.status, vc.used_bytes, vc.used_seconds, vc.data_limit_bytes,
+                           vc.time_limit_seconds, vc.expires_at
+                      FROM vouchers vc
+                     WHERE vc.id = ANY (v_vids)
+                     ORDER BY vc.id
+                       FOR NO KEY UPDATE) vc;
 
             -- 3. The sessions, locked in key order: keep the larger counters
             -- (a record that changes nothing writes nothing); the vouchers
-            -- grow by what their sessions grew. A voucher no longer usable
-            -- after that growth is cut here (the rules and reasons of 0021's
-            -- step 4): an active one ends with a voucher.exhausted event,
-            -- and its live sessions of the batch get their disconnect mark
-            -- and job with their new counters.
-            WITH a AS (
-                SELECT u.sid, hs__norm_mac(u.mac) AS mac, u.fip, coalesce(u.inb, 0) AS inb,
-                       coalesce(u.outb, 0) AS outb, coalesce(u.secs, 0) AS secs, u.at
-                  FROM unnest(v_sid, p_calling_station, p_framed_ip, p_input_octets, p_output_octets,
-                              p_session_time, p_received_at) AS u (sid, mac, fip, inb, outb, secs, at)
-            ), old AS (
-                SELECT s.id, s.voucher_id, s.input_octets, s.output_octets, s.session_time,
-                       s.stopped_at IS NULL AND s.disconnect_queued_at IS NULL AS unmarked
-                  FROM radius_sessions s
-                 WHERE s.id = ANY (v_sid)
-                 ORDER BY s.router_id, s.acct_unique_id
-                   FOR NO KEY UPDATE OF s
-            ), vo AS (
-                SELECT vc.id, vc.tenant_id, vc.code, vc.status, d.bytes, d.secs,
-                       CASE WHEN vc.status <> 'active' THEN vc.status
-                            WHEN vc.used_bytes + d.bytes >= vc.data_limit_bytes THEN 'data_used'
-                            WHEN vc.used_seconds + d.secs >= vc.time_limit_seconds THEN 'time_used'
-                            WHEN vc.expires_at <= v_now THEN 'expired' END AS why
-                  FROM (SELECT o.voucher_id,
-                               sum(greatest(o.input_octets, a.inb) - o.input_octets
-                                   + greatest(o.output_octets, a.outb) - o.output_octets)::bigint AS bytes,
-                               sum(greatest(o.session_time, a.secs) - o.session_time)::bigint AS secs
-                          FROM old o JOIN a ON a.sid = o.id
-                         GROUP BY o.voucher_id) d
-                  JOIN vouchers vc ON vc.id = d.voucher_id
-            ), sessions AS (
-                UPDATE radius_sessions s
-                   SET input_octets = greatest(s.input_octets, m.inb),
-                       output_octets = greatest(s.output_octets, m.outb),
-                       session_time = greatest(s.session_time, m.secs),
-                       last_update_at = greatest(s.last_update_at, m.at),
-                       framed_ip = coalesce(m.fip, s.framed_ip),
-                       calling_station_id = coalesce(s.calling_station_id, m.mac),
-                       interim_count = s.interim_count + 1,
-                       disconnect_queued_at = CASE WHEN m.cut THEN now() ELSE s.disconnect_queued_at END,
-                       disconnect_reason = CASE WHEN m.cut THEN m.why ELSE s.disconnect_reason END
-                  FROM (SELECT a.*, vo.why, o.unmarked AND vo.why IS NOT NULL AS cut
-                          FROM a JOIN old o ON o.id = a.sid JOIN vo ON vo.id = o.voucher_id) m
-                 WHERE s.id = m.sid
-                   AND (m.inb > s.input_octets OR m.outb > s.output_octets OR m.secs > s.session_time
-                        OR m.at > s.last_update_at OR m.fip IS DISTINCT FROM coalesce(m.fip, s.framed_ip)
-                        OR m.cut)
-                RETURNING s.id, s.tenant_id, s.router_id, s.nas_ip, s.username, s.acct_session_id,
-                          s.acct_unique_id, s.framed_ip, m.cut, m.why
-            ), grown AS (
-                UPDATE vouchers vc
-                   SET used_bytes = vc.used_bytes + vo.bytes, used_seconds = vc.used_seconds + vo.secs,
-                       status = CASE WHEN vo.status <> 'active' OR vo.why IS NULL THEN vc.status
-                                     WHEN vo.why = 'expired' THEN 'expired' ELSE 'used' END
-                  FROM vo
-                 WHERE vc.id = vo.id
-                   AND (vo.bytes > 0 OR vo.secs > 0 OR (vo.status = 'active' AND vo.why IS NOT NULL))
-            ), ended AS (
-                INSERT INTO events (tenant_id, type, payload)
-                SELECT vo.tenant_id, 'voucher.exhausted',
-                       jsonb_build_object('voucher_id', vo.id, 'code', vo.code, 'reason', vo.why)
-                  FROM vo
-                 WHERE vo.status = 'active' AND vo.why IS NOT NULL
-                 ORDER BY vo.id
-                RETURNING 1
-            ), queued AS (
-                -- As hs__vouchers_cut queues them: no secret in the payload.
-                INSERT INTO jobs (tenant_id, kind, payload, status, max_attempts, run_at, dedup_key)
-                SELECT s.tenant_id, 'radius.disconnect',
-                       jsonb_build_object('router_id', s.router_id, 'nas_ip', host(s.nas_ip),
-                                          'coa_port', dv.coa_port, 'user_name', s.username,
-                                          'acct_session_id', s.acct_session_id,
-                                          'framed_ip', host(s.framed_ip),
-                                          'session_id', s.id, 'reason', s.why),
-                       'queued', 8, now(), 'radius.disconnect:' || s.id
-                  FROM sessions s
-                  JOIN mikrotik_devices dv ON dv.id = s.router_id
-                 WHERE s.cut
-                 ORDER BY s.router_id, s.acct_unique_id
-                ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            )
-            SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM ended),
-                   (SELECT count(*) FROM sessions WHERE cut),
-                   (SELECT array_agg(vo.id ORDER BY vo.id) FROM vo WHERE vo.why IS NOT NULL),
-                   (SELECT array_agg(vo.why ORDER BY vo.id) FROM vo WHERE vo.why IS NOT NULL)
-              INTO v_done, v_events, v_marked, v_cut, v_why;
+            -- grow by what their sessions grew.
+            IF NOT v_maycut THEN
+                -- As 0021's step 3.
+                WITH a AS (
+                    SELECT u.sid, hs__norm_mac(u.mac) AS mac, u.fip, coalesce(u.inb, 0) AS inb,
+                           coalesce(u.outb, 0) AS outb, coalesce(u.secs, 0) AS secs, u.at
+                      FROM unnest(v_sid, p_calling_station, p_framed_ip, p_input_octets, p_output_octets,
+                                  p_session_time, p_received_at) AS u (sid, mac, fip, inb, outb, secs, at)
+                ), old AS (
+                    SELECT s.id, s.voucher_id, s.input_octets, s.output_octets, s.session_time
+                      FROM radius_sessions s
+                     WHERE s.id = ANY (v_sid)
+                     ORDER BY s.router_id, s.acct_unique_id
+                       FOR NO KEY UPDATE OF s
+                ), sessions AS (
+                    UPDATE radius_sessions s
+                       SET input_octets = greatest(s.input_octets, a.inb),
+                           output_octets = greatest(s.output_octets, a.outb),
+                           session_time = greatest(s.session_time, a.secs),
+                           last_update_at = greatest(s.last_update_at, a.at),
+                           framed_ip = coalesce(a.fip, s.framed_ip),
+                           calling_station_id = coalesce(s.calling_station_id, a.mac),
+                           interim_count = s.interim_count + 1
+                      FROM a
+                     WHERE s.id = a.sid
+                       AND (a.inb > s.input_octets OR a.outb > s.output_octets OR a.secs > s.session_time
+                            OR a.at > s.last_update_at OR a.fip IS DISTINCT FROM coalesce(a.fip, s.framed_ip))
+                ), grown AS (
+                    UPDATE vouchers vc
+                       SET used_bytes = vc.used_bytes + d.bytes, used_seconds = vc.used_seconds + d.secs
+                      FROM (SELECT o.voucher_id,
+                                   sum(greatest(o.input_octets, a.inb) - o.input_octets
+                                       + greatest(o.output_octets, a.outb) - o.output_octets)::bigint AS bytes,
+                                   sum(greatest(o.session_time, a.secs) - o.session_time)::bigint AS secs
+                              FROM old o JOIN a ON a.sid = o.id
+                             GROUP BY o.voucher_id) d
+                     WHERE vc.id = d.voucher_id AND (d.bytes > 0 OR d.secs > 0)
+                )
+                SELECT count(*) INTO v_done FROM old;
+            ELSE
+                -- A voucher no longer usable after that growth is cut here
+                -- (the rules and reasons of 0021's step 4): an active one ends
+                -- with a voucher.exhausted event, and its live sessions of the
+                -- batch get their disconnect mark and job with their new
+                -- counters.
+                WITH a AS (
+                    SELECT u.sid, hs__norm_mac(u.mac) AS mac, u.fip, coalesce(u.inb, 0) AS inb,
+                           coalesce(u.outb, 0) AS outb, coalesce(u.secs, 0) AS secs, u.at
+                      FROM unnest(v_sid, p_calling_station, p_framed_ip, p_input_octets, p_output_octets,
+                                  p_session_time, p_received_at) AS u (sid, mac, fip, inb, outb, secs, at)
+                ), old AS (
+                    SELECT s.id, s.voucher_id, s.input_octets, s.output_octets, s.session_time,
+                           s.stopped_at IS NULL AND s.disconnect_queued_at IS NULL AS unmarked
+                      FROM radius_sessions s
+                     WHERE s.id = ANY (v_sid)
+                     ORDER BY s.router_id, s.acct_unique_id
+                       FOR NO KEY UPDATE OF s
+                ), vo AS (
+                    SELECT vc.id, vc.tenant_id, vc.code, vc.status, d.bytes, d.secs,
+                           CASE WHEN vc.status <> 'active' THEN vc.status
+                                WHEN vc.used_bytes + d.bytes >= vc.data_limit_bytes THEN 'data_used'
+                                WHEN vc.used_seconds + d.secs >= vc.time_limit_seconds THEN 'time_used'
+                                WHEN vc.expires_at <= v_now THEN 'expired' END AS why
+                      FROM (SELECT o.voucher_id,
+                                   sum(greatest(o.input_octets, a.inb) - o.input_octets
+                                       + greatest(o.output_octets, a.outb) - o.output_octets)::bigint AS bytes,
+                                   sum(greatest(o.session_time, a.secs) - o.session_time)::bigint AS secs
+                              FROM old o JOIN a ON a.sid = o.id
+                             GROUP BY o.voucher_id) d
+                      JOIN vouchers vc ON vc.id = d.voucher_id
+                ), sessions AS (
+                    UPDATE radius_sessions s
+                       SET input_octets = greatest(s.input_octets, m.inb),
+                           output_octets = greatest(s.output_octets, m.outb),
+                           session_time = greatest(s.session_time, m.secs),
+                           last_update_at = greatest(s.last_update_at, m.at),
+                           framed_ip = coalesce(m.fip, s.framed_ip),
+                           calling_station_id = coalesce(s.calling_station_id, m.mac),
+                           interim_count = s.interim_count + 1,
+                           disconnect_queued_at = CASE WHEN m.cut THEN now() ELSE s.disconnect_queued_at END,
+                           disconnect_reason = CASE WHEN m.cut THEN m.why ELSE s.disconnect_reason END
+                      FROM (SELECT a.*, vo.why, o.unmarked AND vo.why IS NOT NULL AS cut
+                              FROM a JOIN old o ON o.id = a.sid JOIN vo ON vo.id = o.voucher_id) m
+                     WHERE s.id = m.sid
+                       AND (m.inb > s.input_octets OR m.outb > s.output_octets OR m.secs > s.session_time
+                            OR m.at > s.last_update_at OR m.fip IS DISTINCT FROM coalesce(m.fip, s.framed_ip)
+                            OR m.cut)
+                    RETURNING s.id, s.tenant_id, s.router_id, s.nas_ip, s.username, s.acct_session_id,
+                              s.acct_unique_id, s.framed_ip, m.cut, m.why
+                ), grown AS (
+                    -- Two updates of distinct rows: naming status in the common
+                    -- one would run the touch trigger's row fetch on every row.
+                    UPDATE vouchers vc
+                       SET used_bytes = vc.used_bytes + vo.bytes, used_seconds = vc.used_seconds + vo.secs
+                      FROM vo
+                     WHERE vc.id = vo.id AND (vo.bytes > 0 OR vo.secs > 0)
+                       AND NOT (vo.status = 'active' AND vo.why IS NOT NULL)
+                ), spent AS (
+                    UPDATE vouchers vc
+                       SET used_bytes = vc.used_bytes + vo.bytes, used_seconds = vc.used_seconds + vo.secs,
+                           status = CASE vo.why WHEN 'expired' THEN 'expired' ELSE 'used' END
+                      FROM vo
+                     WHERE vc.id = vo.id AND vo.status = 'active' AND vo.why IS NOT NULL
+                ), ended AS (
+                    INSERT INTO events (tenant_id, type, payload)
+                    SELECT vo.tenant_id, 'voucher.exhausted',
+                           jsonb_build_object('voucher_id', vo.id, 'code', vo.code, 'reason', vo.why)
+                      FROM vo
+                     WHERE vo.status = 'active' AND vo.why IS NOT NULL
+                     ORDER BY vo.id
+                    RETURNING 1
+                ), queued AS (
+                    -- As hs__vouchers_cut queues them: no secret in the payload.
+                    INSERT INTO jobs (tenant_id, kind, payload, status, max_attempts, run_at, dedup_key)
+                    SELECT s.tenant_id, 'radius.disconnect',
+                           jsonb_build_object('router_id', s.router_id, 'nas_ip', host(s.nas_ip),
+                                              'coa_port', dv.coa_port, 'user_name', s.username,
+                                              'acct_session_id', s.acct_session_id,
+                                              'framed_ip', host(s.framed_ip),
+                                              'session_id', s.id, 'reason', s.why),
+                           'queued', 8, now(), 'radius.disconnect:' || s.id
+                      FROM sessions s
+                      JOIN mikrotik_devices dv ON dv.id = s.router_id
+                     WHERE s.cut
+                     ORDER BY s.router_id, s.acct_unique_id
+                    ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+                )
+                SELECT (SELECT count(*) FROM old), (SELECT count(*) FROM ended),
+                       (SELECT count(*) FROM sessions WHERE cut),
+                       (SELECT array_agg(vo.id ORDER BY vo.id) FROM vo WHERE vo.why IS NOT NULL),
+                       (SELECT array_agg(vo.why ORDER BY vo.id) FROM vo WHERE vo.why IS NOT NULL)
+                  INTO v_done, v_events, v_marked, v_cut, v_why;
+                IF v_events > 0 THEN
+                    PERFORM pg_notify('hs_events', '');
+                END IF;
+                IF v_marked > 0 THEN
+                    PERFORM pg_notify('hs_jobs', 'radius.disconnect');
+                END IF;
+            END IF;
             IF v_done <> v_n THEN
                 RAISE EXCEPTION 'hs_radius_accounting: a session of the batch went away; retry'
                     USING ERRCODE = 'serialization_failure';
             END IF;
-            IF v_events > 0 THEN
-                PERFORM pg_notify('hs_events', '');
-            END IF;
-            IF v_marked > 0 THEN
-                PERFORM pg_notify('hs_jobs', 'radius.disconnect');
-            END IF;
 
-            -- 4. A cut voucher's live sessions outside the batch.
+            -- 4. The vouchers no longer usable: their live sessions with no
+            -- disconnect queued (outside the batch, or all of them for a
+            -- voucher that was not active already).
             IF v_cut IS NOT NULL THEN
                 SELECT array_agg(c.id ORDER BY c.id), array_agg(c.why ORDER BY c.id)
                   INTO v_cut, v_why
