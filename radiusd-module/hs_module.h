@@ -14,6 +14,22 @@
 
 #include <stdint.h>
 
+/*
+ * The attributes an Access-Request's answer carries, looked up once when the
+ * module starts: the answer then builds its pairs from them, without a name
+ * lookup and a text conversion per attribute.
+ */
+typedef struct hs_reply_attrs {
+	DICT_ATTR const *session_timeout;
+	DICT_ATTR const *idle_timeout;
+	DICT_ATTR const *interim_interval;
+	DICT_ATTR const *total_limit;
+	DICT_ATTR const *total_limit_giga;
+	DICT_ATTR const *rate_limit;
+	DICT_ATTR const *voucher_id;
+	DICT_ATTR const *auth_type;
+} hs_reply_attrs;
+
 typedef struct rlm_hotspot_t {
 	char const *name; /* instance name, for messages */
 
@@ -48,6 +64,7 @@ typedef struct rlm_hotspot_t {
 	hs_clients *clients;
 	hs_acct *acct;
 	hs_throttle *throttle;
+	hs_reply_attrs attrs;
 } rlm_hotspot_t;
 
 /* Access-Request: the voucher decision (authorize section). */

@@ -11,7 +11,6 @@
 #include "common/text.h"
 
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -89,35 +88,59 @@ static int hs_auth_read(REQUEST *request, hs_auth_req *in)
 	return 0;
 }
 
-/* Adds an integer attribute to the reply; returns 0 or -1. */
-static int hs_reply_u32(REQUEST *request, char const *attr, uint32_t value)
+/* Appends an attribute of type integer to a list (allocated in ctx); returns 0 or -1. */
+static int hs_add_u32(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, uint32_t value)
 {
-	char num[16];
+	VALUE_PAIR *vp = fr_pair_afrom_da(ctx, da);
 
-	snprintf(num, sizeof(num), "%" PRIu32, value);
-	return pair_make_reply(attr, num, T_OP_SET) ? 0 : -1;
+	if (!vp)
+		return -1;
+	vp->op = T_OP_SET;
+	vp->vp_integer = value;
+	vp->type = VT_DATA;
+	fr_pair_add(list, vp);
+	return 0;
+}
+
+/* Appends an attribute of type string to a list (allocated in ctx); returns 0 or -1. */
+static int hs_add_str(TALLOC_CTX *ctx, VALUE_PAIR **list, DICT_ATTR const *da, char const *value)
+{
+	VALUE_PAIR *vp = fr_pair_afrom_da(ctx, da);
+
+	if (!vp)
+		return -1;
+	vp->op = T_OP_SET;
+	fr_pair_value_strcpy(vp, value);
+	if (vp->type != VT_DATA) { /* out of memory */
+		talloc_free(vp);
+		return -1;
+	}
+	fr_pair_add(list, vp);
+	return 0;
 }
 
 /* Adds the limits of an accepted login to the reply; returns 0 or -1. */
 static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_req const *d)
 {
+	hs_reply_attrs const *a = &inst->attrs;
+	RADIUS_PACKET *reply = request->reply;
 	int rc = 0;
 
 	if (d->has_timeout)
-		rc |= hs_reply_u32(request, "Session-Timeout", hs_seconds32(d->session_timeout));
+		rc |= hs_add_u32(reply, &reply->vps, a->session_timeout, hs_seconds32(d->session_timeout));
 	if (d->has_data_left) {
 		uint32_t low, giga;
 
 		hs_split_octets(d->data_left > 0 ? (uint64_t)d->data_left : 1, &low, &giga);
 		/* Always both: a router keeps a Gigawords value from nowhere else. */
-		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit", low);
-		rc |= hs_reply_u32(request, "Mikrotik-Total-Limit-Gigawords", giga);
+		rc |= hs_add_u32(reply, &reply->vps, a->total_limit, low);
+		rc |= hs_add_u32(reply, &reply->vps, a->total_limit_giga, giga);
 	}
-	if (d->rate_limit[0] && !pair_make_reply("Mikrotik-Rate-Limit", d->rate_limit, T_OP_SET))
-		rc = -1;
+	if (d->rate_limit[0])
+		rc |= hs_add_str(reply, &reply->vps, a->rate_limit, d->rate_limit);
 	if (d->has_idle)
-		rc |= hs_reply_u32(request, "Idle-Timeout", hs_seconds32(d->idle_timeout));
-	rc |= hs_reply_u32(request, "Acct-Interim-Interval", inst->interim_interval);
+		rc |= hs_add_u32(reply, &reply->vps, a->idle_timeout, hs_seconds32(d->idle_timeout));
+	rc |= hs_add_u32(reply, &reply->vps, a->interim_interval, inst->interim_interval);
 	return rc;
 }
 
@@ -139,7 +162,7 @@ static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth
 {
 	char const *voucher = in->voucher[0] ? in->voucher : NULL;
 
-	if (voucher && !pair_make_config("Hotspot-Voucher-Id", voucher, T_OP_SET))
+	if (voucher && hs_add_str(request, &request->config, inst->attrs.voucher_id, voucher) < 0)
 		REDEBUG("cannot record the voucher: %s", fr_strerror());
 	if (strcmp(in->result, "unknown_client") == 0) {
 		RWARN("no router has address %s; not answered", in->nas);
@@ -154,7 +177,7 @@ static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth
 	}
 	hs_throttle_clear(inst->throttle, in->mac);
 	if (hs_auth_limits(inst, request, in) < 0 ||
-	    !pair_make_config("Auth-Type", "Accept", T_OP_SET)) {
+	    hs_add_u32(request, &request->config, inst->attrs.auth_type, PW_AUTH_TYPE_ACCEPT) < 0) {
 		REDEBUG("cannot build the accept: %s; not answered", fr_strerror());
 		return hs_no_answer(request);
 	}

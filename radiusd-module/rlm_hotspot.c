@@ -206,9 +206,13 @@ static int hs_check_strings(CONF_SECTION *conf, rlm_hotspot_t const *inst)
 	return 0;
 }
 
-/* Returns 0 when the loaded dictionaries define every attribute the module uses. */
-static int hs_check_dictionary(CONF_SECTION *conf)
+/*
+ * Returns 0 when the loaded dictionaries define every attribute the module
+ * uses, and keeps those of the Access-Request answer in inst->attrs.
+ */
+static int hs_check_dictionary(CONF_SECTION *conf, rlm_hotspot_t *inst)
 {
+	hs_reply_attrs *a = &inst->attrs;
 	size_t i;
 
 	for (i = 0; i < HS_NELEM(required_attrs); i++) {
@@ -218,6 +222,18 @@ static int hs_check_dictionary(CONF_SECTION *conf)
 			      "attribute %s is not in the dictionary: the server's dictionary "
 			      "must $INCLUDE dictionary.hotspot and the MikroTik vendor dictionary",
 			      required_attrs[i]);
+		return -1;
+	}
+	a->session_timeout = dict_attrbyname("Session-Timeout");
+	a->idle_timeout = dict_attrbyname("Idle-Timeout");
+	a->interim_interval = dict_attrbyname("Acct-Interim-Interval");
+	a->total_limit = dict_attrbyname("Mikrotik-Total-Limit");
+	a->total_limit_giga = dict_attrbyname("Mikrotik-Total-Limit-Gigawords");
+	a->rate_limit = dict_attrbyname("Mikrotik-Rate-Limit");
+	a->voucher_id = dict_attrbyname("Hotspot-Voucher-Id");
+	a->auth_type = dict_attrbyvalue(PW_AUTH_TYPE, 0);
+	if (!a->auth_type) {
+		cf_log_err_cs(conf, "attribute Auth-Type is not in the dictionary");
 		return -1;
 	}
 	return 0;
@@ -312,7 +328,7 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 		inst->name = cf_section_name1(conf);
 
 	if (hs_check_ranges(conf, inst) < 0 || hs_check_strings(conf, inst) < 0 ||
-	    hs_check_dictionary(conf) < 0)
+	    hs_check_dictionary(conf, inst) < 0)
 		return -1;
 	snprintf(inst->interim_text, sizeof(inst->interim_text), "%u", inst->interim_interval);
 

@@ -93,6 +93,10 @@ mkv NEWROUTER pw-new
 
 gen "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
 t_ok "gen-raddb.sh writes a raddb" test -f "$RADDB/sites-enabled/dynamic-clients"
+# The accept's control:Hotspot-Voucher-Id, for policies: shown to the test
+# as a Reply-Message.
+sed -i '0,/^\tpost-auth {/s//\tpost-auth {\n\t\tupdate reply {\n\t\t\tReply-Message := "voucher %{control:Hotspot-Voucher-Id}"\n\t\t}/' \
+	"$RADDB/sites-enabled/hotspot"
 t_ok "freeradius -C accepts it" freeradius -C -d "$RADDB"
 syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | tr '\n' ' ')
 t_is "$syms" "rlm_hotspot " "rlm_hotspot is the only symbol the module exports"
@@ -118,6 +122,7 @@ t_is "$(attr "$out" Mikrotik-Rate-Limit)" "2M/4M" "PAP: the voucher's rate limit
 t_is "$(attr "$out" Idle-Timeout)" 300 "PAP: the voucher's idle timeout"
 t_is "$(attr "$out" Acct-Interim-Interval)" 300 "PAP: Acct-Interim-Interval from the configuration"
 t_is "$(vcol PAP6G "activated_at IS NOT NULL")" t "PAP: the first login activates the voucher"
+t_is "$(attr "$out" Reply-Message)" "voucher $(vcol PAP6G id)" "PAP: control:Hotspot-Voucher-Id names the voucher"
 
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "CHAPV", CHAP-Password = "pw-chap", Calling-Station-Id = "AA:00:00:00:00:02"')
 t_like "$out" "Received Access-Accept" "CHAP (Request Authenticator as challenge): accepted"
