@@ -127,7 +127,8 @@ static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_r
 	int rc = 0;
 
 	if (d->has_timeout)
-		rc |= hs_add_u32(reply, &reply->vps, a->session_timeout, hs_seconds32(d->session_timeout));
+		rc |= hs_add_u32(reply, &reply->vps, a->session_timeout,
+				 hs_seconds32(d->session_timeout));
 	if (d->has_data_left) {
 		uint32_t low, giga;
 
@@ -139,7 +140,8 @@ static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_r
 	if (d->rate_limit[0])
 		rc |= hs_add_str(reply, &reply->vps, a->rate_limit, d->rate_limit);
 	if (d->has_idle)
-		rc |= hs_add_u32(reply, &reply->vps, a->idle_timeout, hs_seconds32(d->idle_timeout));
+		rc |= hs_add_u32(reply, &reply->vps, a->idle_timeout,
+				 hs_seconds32(d->idle_timeout));
 	rc |= hs_add_u32(reply, &reply->vps, a->interim_interval, inst->interim_interval);
 	return rc;
 }
