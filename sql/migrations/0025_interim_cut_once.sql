@@ -36,6 +36,99 @@
 -- sql_radius compares both ways with 0008's general function on the same
 -- records.
 
+-- The payloads of a voucher.exhausted event and of a radius.disconnect job,
+-- for the cut (hs__vouchers_cut) and the Interim path, which both make them.
+-- Plain SQL expressions: the planner puts them inline.
+CREATE FUNCTION hs__exhausted_payload(p_voucher_id uuid, p_code text, p_reason text) RETURNS jsonb
+    LANGUAGE sql STABLE
+AS $$
+    SELECT jsonb_build_object('voucher_id', p_voucher_id, 'code', p_code, 'reason', p_reason)
+$$;
+
+-- The secret stays out of the payload: the worker asks for it with
+-- hs_router_coa_target when it sends, so jobs never hold secrets.
+CREATE FUNCTION hs__disconnect_payload(p_router_id uuid, p_nas_ip inet, p_coa_port int, p_user_name text,
+                                       p_acct_session_id text, p_framed_ip inet, p_session_id uuid,
+                                       p_reason text) RETURNS jsonb
+    LANGUAGE sql STABLE
+AS $$
+    SELECT jsonb_build_object('router_id', p_router_id, 'nas_ip', host(p_nas_ip), 'coa_port', p_coa_port,
+                              'user_name', p_user_name, 'acct_session_id', p_acct_session_id,
+                              'framed_ip', host(p_framed_ip), 'session_id', p_session_id,
+                              'reason', p_reason)
+$$;
+REVOKE ALL ON FUNCTION hs__exhausted_payload(uuid, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION hs__disconnect_payload(uuid, inet, int, text, text, inet, uuid, text) FROM PUBLIC;
+
+-- 0022's cut, with the payloads above.
+CREATE OR REPLACE FUNCTION hs__vouchers_cut(p_ids uuid[], p_reasons text[]) RETURNS int
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = public, pg_temp
+    -- A handful of vouchers: their sessions are found through the index on
+    -- a voucher's sessions. A generic plan would otherwise hash the
+    -- vouchers and read every session per call.
+    SET enable_hashjoin = off
+    SET enable_mergejoin = off
+    -- Planned once per connection: a custom plan per call of these
+    -- statements would cost more than running them.
+    SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    n int;
+    e int;
+BEGIN
+    WITH ended AS (
+        UPDATE vouchers v
+           SET status = CASE c.why WHEN 'expired' THEN 'expired' ELSE 'used' END
+          FROM unnest(p_ids, p_reasons) AS c (id, why)
+         WHERE v.id = c.id AND v.status = 'active' AND c.why IN ('data_used', 'time_used', 'expired')
+        RETURNING v.tenant_id, v.id, v.code, c.why
+    )
+    INSERT INTO events (tenant_id, type, payload)
+    SELECT x.tenant_id, 'voucher.exhausted', hs__exhausted_payload(x.id, x.code, x.why)
+      FROM ended x
+     ORDER BY x.id;
+    GET DIAGNOSTICS e = ROW_COUNT;
+
+    WITH live AS (
+        SELECT rs.id, rs.tenant_id, rs.router_id, rs.nas_ip, rs.username, rs.acct_session_id,
+               rs.acct_unique_id, rs.framed_ip, d.coa_port, c.why
+          FROM unnest(p_ids, p_reasons) AS c (id, why)
+          JOIN vouchers v ON v.id = c.id
+          JOIN radius_sessions rs ON rs.tenant_id = v.tenant_id AND rs.voucher_id = v.id
+          JOIN mikrotik_devices d ON d.id = rs.router_id
+         -- "Open" is spelled so that no index on open sessions matches it:
+         -- with those in play, a plan made while few sessions were open
+         -- read them all once per call instead of looking each voucher up.
+         WHERE coalesce(rs.stopped_at, 'infinity') = 'infinity' AND rs.disconnect_queued_at IS NULL
+         ORDER BY rs.router_id, rs.acct_unique_id
+           FOR NO KEY UPDATE OF rs
+    ), queued AS (
+        INSERT INTO jobs (tenant_id, kind, payload, status, max_attempts, run_at, dedup_key)
+        SELECT s.tenant_id, 'radius.disconnect',
+               hs__disconnect_payload(s.router_id, s.nas_ip, s.coa_port, s.username, s.acct_session_id,
+                                      s.framed_ip, s.id, s.why),
+               'queued', 8, now(), 'radius.disconnect:' || s.id
+          FROM live s
+         ORDER BY s.router_id, s.acct_unique_id
+        ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+    )
+    UPDATE radius_sessions rs
+       SET disconnect_queued_at = now(), disconnect_reason = s.why
+      FROM live s
+     WHERE rs.id = s.id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+
+    IF e > 0 THEN
+        PERFORM pg_notify('hs_events', '');
+    END IF;
+    IF n > 0 THEN
+        PERFORM pg_notify('hs_jobs', 'radius.disconnect');
+    END IF;
+    RETURN n;
+END
+$$;
+
 -- The arguments and results of 0008's hs_radius_accounting, unchanged.
 CREATE OR REPLACE FUNCTION hs_radius_accounting(p_nas_ip inet[], p_status_type int[], p_acct_unique_id text[],
                                                 p_acct_session_id text[], p_user_name text[],
@@ -222,21 +315,17 @@ BEGIN
                      WHERE vc.id = vo.id AND vo.status = 'active' AND vo.why IS NOT NULL
                 ), ended AS (
                     INSERT INTO events (tenant_id, type, payload)
-                    SELECT vo.tenant_id, 'voucher.exhausted',
-                           jsonb_build_object('voucher_id', vo.id, 'code', vo.code, 'reason', vo.why)
+                    SELECT vo.tenant_id, 'voucher.exhausted', hs__exhausted_payload(vo.id, vo.code, vo.why)
                       FROM vo
                      WHERE vo.status = 'active' AND vo.why IS NOT NULL
                      ORDER BY vo.id
                     RETURNING 1
                 ), queued AS (
-                    -- As hs__vouchers_cut queues them: no secret in the payload.
+                    -- As hs__vouchers_cut queues them.
                     INSERT INTO jobs (tenant_id, kind, payload, status, max_attempts, run_at, dedup_key)
                     SELECT s.tenant_id, 'radius.disconnect',
-                           jsonb_build_object('router_id', s.router_id, 'nas_ip', host(s.nas_ip),
-                                              'coa_port', dv.coa_port, 'user_name', s.username,
-                                              'acct_session_id', s.acct_session_id,
-                                              'framed_ip', host(s.framed_ip),
-                                              'session_id', s.id, 'reason', s.why),
+                           hs__disconnect_payload(s.router_id, s.nas_ip, dv.coa_port, s.username,
+                                                  s.acct_session_id, s.framed_ip, s.id, s.why),
                            'queued', 8, now(), 'radius.disconnect:' || s.id
                       FROM sessions s
                       JOIN mikrotik_devices dv ON dv.id = s.router_id
