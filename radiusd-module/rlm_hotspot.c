@@ -124,25 +124,31 @@ static hs_str_limit const str_limits[] = {
 /*
  * Attributes the module answers with: a dictionary that lacks one is a
  * deployment error, reported at start-up rather than on the first login.
+ * Those of the Access-Accept are kept (slot: where in hs_reply_attrs).
  */
-static char const *const required_attrs[] = {
-	"Reply-Message",
-	"Session-Timeout",
-	"Acct-Interim-Interval",
-	"Mikrotik-Total-Limit",
-	"Mikrotik-Total-Limit-Gigawords",
-	"Mikrotik-Rate-Limit",
-	"Hotspot-Voucher-Id",
-	"Hotspot-Tenant-Id",
-	"Hotspot-Reject-Reason",
-	"Idle-Timeout",
-	"Response-Packet-Type",
-	"FreeRADIUS-Client-IP-Address",
-	"FreeRADIUS-Client-IPv6-Address",
-	"FreeRADIUS-Client-Secret",
-	"FreeRADIUS-Client-Shortname",
-	"FreeRADIUS-Client-NAS-Type",
-	"FreeRADIUS-Client-Require-MA",
+#define HS_NO_SLOT SIZE_MAX
+static struct {
+	char const *name;
+	size_t slot;
+} const required_attrs[] = {
+	{"Reply-Message", HS_NO_SLOT},
+	{"Session-Timeout", offsetof(hs_reply_attrs, session_timeout)},
+	{"Acct-Interim-Interval", offsetof(hs_reply_attrs, interim_interval)},
+	{"Mikrotik-Total-Limit", offsetof(hs_reply_attrs, total_limit)},
+	{"Mikrotik-Total-Limit-Gigawords", offsetof(hs_reply_attrs, total_limit_giga)},
+	{"Mikrotik-Rate-Limit", offsetof(hs_reply_attrs, rate_limit)},
+	{"Hotspot-Voucher-Id", offsetof(hs_reply_attrs, voucher_id)},
+	{"Hotspot-Tenant-Id", HS_NO_SLOT},
+	{"Hotspot-Reject-Reason", HS_NO_SLOT},
+	{"Idle-Timeout", offsetof(hs_reply_attrs, idle_timeout)},
+	{"Auth-Type", offsetof(hs_reply_attrs, auth_type)},
+	{"Response-Packet-Type", HS_NO_SLOT},
+	{"FreeRADIUS-Client-IP-Address", HS_NO_SLOT},
+	{"FreeRADIUS-Client-IPv6-Address", HS_NO_SLOT},
+	{"FreeRADIUS-Client-Secret", HS_NO_SLOT},
+	{"FreeRADIUS-Client-Shortname", HS_NO_SLOT},
+	{"FreeRADIUS-Client-NAS-Type", HS_NO_SLOT},
+	{"FreeRADIUS-Client-Require-MA", HS_NO_SLOT},
 };
 
 /* Reports a bad setting at its own line when it was set, else at the section. */
@@ -208,33 +214,26 @@ static int hs_check_strings(CONF_SECTION *conf, rlm_hotspot_t const *inst)
 
 /*
  * Returns 0 when the loaded dictionaries define every attribute the module
- * uses, and keeps those of the Access-Request answer in inst->attrs.
+ * uses, and keeps those of the Access-Accept in inst->attrs.
  */
 static int hs_check_dictionary(CONF_SECTION *conf, rlm_hotspot_t *inst)
 {
-	hs_reply_attrs *a = &inst->attrs;
 	size_t i;
 
 	for (i = 0; i < HS_NELEM(required_attrs); i++) {
-		if (dict_attrbyname(required_attrs[i]))
-			continue;
-		cf_log_err_cs(conf,
-			      "attribute %s is not in the dictionary: the server's dictionary "
-			      "must $INCLUDE dictionary.hotspot and the MikroTik vendor dictionary",
-			      required_attrs[i]);
-		return -1;
-	}
-	a->session_timeout = dict_attrbyname("Session-Timeout");
-	a->idle_timeout = dict_attrbyname("Idle-Timeout");
-	a->interim_interval = dict_attrbyname("Acct-Interim-Interval");
-	a->total_limit = dict_attrbyname("Mikrotik-Total-Limit");
-	a->total_limit_giga = dict_attrbyname("Mikrotik-Total-Limit-Gigawords");
-	a->rate_limit = dict_attrbyname("Mikrotik-Rate-Limit");
-	a->voucher_id = dict_attrbyname("Hotspot-Voucher-Id");
-	a->auth_type = dict_attrbyvalue(PW_AUTH_TYPE, 0);
-	if (!a->auth_type) {
-		cf_log_err_cs(conf, "attribute Auth-Type is not in the dictionary");
-		return -1;
+		DICT_ATTR const *da = dict_attrbyname(required_attrs[i].name);
+
+		if (!da) {
+			cf_log_err_cs(
+				conf,
+				"attribute %s is not in the dictionary: the server's dictionary "
+				"must $INCLUDE dictionary.hotspot and the MikroTik vendor "
+				"dictionary",
+				required_attrs[i].name);
+			return -1;
+		}
+		if (required_attrs[i].slot != HS_NO_SLOT)
+			*(DICT_ATTR const **)((char *)&inst->attrs + required_attrs[i].slot) = da;
 	}
 	return 0;
 }
