@@ -49,9 +49,11 @@ log() { printf '[scale %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 owner() { PGPASSWORD=$HS_PW_OWNER psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U hs_owner "$@"; }
 
-# make_db NAME COUNT: migrations, one tenant and router, COUNT vouchers of
-# which the first 10,000 are the load's (activated, one open session each)
-# and the rest padding with one closed session each.
+# make_db NAME COUNT: migrations, one tenant and router, COUNT vouchers:
+# padding with one closed session each, then the load's 10,000 (activated,
+# one open session each). The load's are made last, as in a deployment
+# where the vouchers in use are those printed or sold lately and the rest
+# is history; with time-ordered ids (0027) that is where they sit.
 make_db() {
 	local db=$1 n=$2 f
 	pg_create_db "$DIR/pg" "$PORT" "$db" >/dev/null
@@ -73,10 +75,10 @@ INSERT INTO vouchers (tenant_id, code, password, profile_id, data_limit_bytes, v
                       shared_users, currency, price_minor, activated_at, expires_at,
                       used_bytes, used_seconds)
 SELECT 'c0000000-0000-4000-8000-000000000001',
-       CASE WHEN g <= 10000 THEN 'L' || g ELSE 'P' || g END, 'pw' || g,
+       CASE WHEN k > 0 THEN 'L' || k ELSE 'P' || g END, 'pw' || CASE WHEN k > 0 THEN k ELSE g END,
        'c0000000-0000-4000-8000-000000000003', 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
        now() - interval '1 hour', now() + interval '300 days', g % 100000, g % 600
-  FROM generate_series(1, :n) g;
+  FROM generate_series(1, :n) g, LATERAL (SELECT g - (:n - 10000) AS k) l;
 INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
                              acct_session_id, nas_ip, started_at, last_update_at, stopped_at,
                              input_octets, output_octets, session_time)

@@ -54,6 +54,30 @@ INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret) VA
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, customer_id, router_id)
   VALUES ('$TA', 'SAMECODE', 'pw', '$PA', 'UGX', '$CA', '$RA');"
 
+# --- time-ordered ids (0027) ----------------------------------------------------
+
+UUID7='^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+t_like "$(own "SELECT id FROM vouchers WHERE code = 'SAMECODE'")" "$UUID7" \
+	"a new voucher's id is a version 7 UUID"
+t_like "$(own "INSERT INTO radius_sessions (tenant_id, router_id, username, acct_unique_id,
+	acct_session_id, nas_ip, started_at, last_update_at)
+	VALUES ('$TA', '$RA', 'x', 'uuid7-probe', 's', '10.0.0.1', now(), now()) RETURNING id;
+	DELETE FROM radius_sessions WHERE acct_unique_id = 'uuid7-probe'" | head -1)" "$UUID7" \
+	"so is a new session's"
+t_like "$(worker "SELECT job_enqueue('test.uuid7', '{}')")" "$UUID7" "and a new job's"
+# The first 48 bits are the time in milliseconds; ids made 5 ms apart sort
+# in that order (each is computed before the next, the sleep between).
+t_is "$(own "SELECT abs(('x' || substr(replace(hs_uuid_time()::text, '-', ''), 1, 12))::bit(48)::bigint
+	- floor(extract(epoch FROM clock_timestamp()) * 1000)) < 1000")" t \
+	"an id carries the time it was made, in milliseconds"
+t_is "$(own "WITH a AS (SELECT hs_uuid_time() AS id), s AS (SELECT pg_sleep(0.005) FROM a),
+	b AS (SELECT hs_uuid_time() AS id FROM s)
+	SELECT a.id < b.id FROM a, b")" t \
+	"an id made later sorts after an earlier one"
+t_is "$(own "SELECT count(DISTINCT hs_uuid_time()) FROM generate_series(1, 10000)")" 10000 \
+	"ids made in the same millisecond still differ"
+own "DELETE FROM jobs WHERE kind = 'test.uuid7'" >/dev/null
+
 # --- constraints ----------------------------------------------------------------
 
 V="INSERT INTO vouchers (tenant_id, code, password, profile_id, currency"
