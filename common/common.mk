@@ -10,7 +10,7 @@ HSCOMMON_SAN_LIB := $(BUILD)/san/libhscommon.a
 HSCOMMON_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 
 # Unit tests of common/: tests/unit/test_<name>.c, linked with the library.
-COMMON_TESTS := config log db
+COMMON_TESTS := config log db text
 COMMON_TEST_BINS := $(patsubst %,$(BUILD)/tests/unit/test_%,$(COMMON_TESTS))
 UNIT_LDLIBS := -lcmocka -lpq -lpthread
 

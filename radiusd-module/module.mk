@@ -29,8 +29,6 @@ LINT_SOURCES += $(RLM_SRCS) $(RLM_HDRS)
 # Unit tests, with the sanitizers like every unit test: test_rlm_NAME.c
 # against hs_NAME.c, each of which builds without FreeRADIUS: the pure
 # logic, the routers cache file's format, the batching queue.
-# test_rlm_logic also checks the module's use of common/text.c.
-rlm_unit_extra_logic := $(BUILD)/san/common/text.o
 
 define rlm_unit_test
 ALL_TARGETS  += $(BUILD)/tests/unit/test_rlm_$(1)
@@ -45,8 +43,7 @@ $(BUILD)/san/tests/unit/test_rlm_$(1).o: tests/unit/test_rlm_$(1).c radiusd-modu
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
-$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o \
-                                    $(rlm_unit_extra_$(1))
+$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o
 	@mkdir -p $$(@D)
 	$$(CC) $$(SAN_FLAGS) -o $$@ $$^ -lcmocka -lpthread -lm
 endef

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/text.h"
 #include "radiusd-module/hs_logic.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -128,29 +127,6 @@ static void test_reasons(void **state)
 	assert_true(hs_reason_is_guess("no_voucher"));
 	assert_false(hs_reason_is_guess("expired"));
 	assert_false(hs_reason_is_guess("max_sessions"));
-}
-
-/* The module refuses names and passwords that fail common/text.c's check. */
-static void test_utf8(void **state)
-{
-	static struct {
-		char const *s;
-		bool ok;
-	} const rows[] =
-		{
-			{"ABC-23456", true},         {"caf\xc3\xa9", true},
-			{"\xe2\x82\xac 5", true},    {"\xf0\x9f\x98\x80", true},
-			{"\x93\x12garbage", false}, /* a password decrypted with the wrong secret */
-			{"\xc0\xaf", false},        /* overlong */
-			{"\xed\xa0\x80", false},    /* surrogate */
-			{"\xf4\x90\x80\x80", false}, {"\xe2\x82", false}, /* cut short */
-		};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < NELEM(rows); i++)
-		assert_int_equal(hs_utf8_text(rows[i].s, strlen(rows[i].s)), rows[i].ok);
-	assert_false(hs_utf8_text("a\0b", 3));
 }
 
 static hs_acct_rec sample_rec(void)
@@ -280,17 +256,11 @@ static void test_throttle_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_octets),
-		cmocka_unit_test(test_seconds32),
-		cmocka_unit_test(test_pgarr),
-		cmocka_unit_test(test_format_utc),
-		cmocka_unit_test(test_u64_text),
-		cmocka_unit_test(test_reasons),
-		cmocka_unit_test(test_utf8),
-		cmocka_unit_test(test_spool_roundtrip),
-		cmocka_unit_test(test_spool_damage),
-		cmocka_unit_test(test_throttle),
-		cmocka_unit_test(test_throttle_bounded),
+		cmocka_unit_test(test_octets),          cmocka_unit_test(test_seconds32),
+		cmocka_unit_test(test_pgarr),           cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_u64_text),        cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_spool_roundtrip), cmocka_unit_test(test_spool_damage),
+		cmocka_unit_test(test_throttle),        cmocka_unit_test(test_throttle_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
