@@ -2,13 +2,16 @@
 # Database cost per request against the number of vouchers: PostgreSQL CPU
 # per Access-Request (hs_radius_authorize_batch, batches of 16 as the
 # module sends them under load) and per Interim-Update (hs_radius_accounting,
-# batches of 16), first with SMALL vouchers, then with the same database
-# padded to LARGE vouchers (generated in SQL, each with one closed session),
-# rounds alternating between a small and a large copy so that the machine's
-# noise hits both. The FreeRADIUS side does not look at the voucher tables,
-# so the database is where a cost that grows with them would show.
+# batches of 16), in a database of SMALL vouchers (one tenant, one router)
+# and in one of LARGE vouchers (generated in SQL, each with one closed
+# session) spread over LARGE_TENANTS tenants with 5 routers each, as a
+# hosted deployment holds them; rounds alternate between the two so that
+# the machine's noise hits both. The FreeRADIUS side does not look at
+# these tables, so the database is where a cost that grows with them
+# would show.
 #
-#   bash bench/scale.sh [--small 10000] [--large 10000000] [--seconds 20] [--rounds 3]
+#   bash bench/scale.sh [--small 10000] [--large 10000000] [--large-tenants 1000]
+#                       [--seconds 20] [--rounds 3]
 #
 # Runs as root (the cluster runs as postgres) on 127.0.0.1, port
 # HS_SCALE_PG_PORT (29240), in a /tmp directory removed at the end.
@@ -19,14 +22,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/pglib.sh"
 source "$ROOT/bench/cpu.sh"
 
-SMALL=10000 LARGE=10000000 SECONDS_PER=20 ROUNDS=3
+SMALL=10000 LARGE=10000000 LARGE_TENANTS=1000 SECONDS_PER=20 ROUNDS=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--small) SMALL=$2; shift 2 ;;
 	--large) LARGE=$2; shift 2 ;;
 	--seconds) SECONDS_PER=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
-	*) echo "usage: bench/scale.sh [--small N] [--large N] [--seconds S] [--rounds R]" >&2; exit 2 ;;
+	--large-tenants) LARGE_TENANTS=$2; shift 2 ;;
+	*) echo "usage: bench/scale.sh [--small N] [--large N] [--large-tenants T] [--seconds S] [--rounds R]" >&2; exit 2 ;;
 	esac
 done
 
@@ -49,43 +53,58 @@ log() { printf '[scale %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 owner() { PGPASSWORD=$HS_PW_OWNER psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U hs_owner "$@"; }
 
-# make_db NAME COUNT: migrations, one tenant and router, COUNT vouchers:
-# padding with one closed session each, then the load's 10,000 (activated,
-# one open session each). The load's are made last, as in a deployment
-# where the vouchers in use are those printed or sold lately and the rest
-# is history; with time-ordered ids (0027) that is where they sit.
+# make_db NAME COUNT TENANTS: migrations; TENANTS tenants with a profile
+# each, the first with the load's router (127.0.0.1) and each of the others
+# with ROUTERS_PER routers (addresses in 10/8); COUNT vouchers: padding
+# spread over the tenants, each with one closed session, then the load's
+# 10,000 in the first tenant (activated, one open session each). The
+# load's are made last, as in a deployment where the vouchers in use are
+# those printed or sold lately and the rest is history; with time-ordered
+# ids (0027) that is where they sit.
+ROUTERS_PER=5
 make_db() {
-	local db=$1 n=$2 f
+	local db=$1 n=$2 tenants=$3 f
 	pg_create_db "$DIR/pg" "$PORT" "$db" >/dev/null
 	for f in "$ROOT"/sql/migrations/*.sql; do
 		owner -d "$db" -f "$f" >/dev/null
 	done
-	owner -d "$db" -v n="$n" <<'SQL'
+	owner -d "$db" -v n="$n" -v tenants="$tenants" -v per="$ROUTERS_PER" <<'SQL'
 BEGIN;
+CREATE TEMP TABLE ids AS
+SELECT t, ('c1' || lpad(to_hex(t), 6, '0') || '-0000-4000-8000-000000000001')::uuid AS tenant_id,
+       ('c2' || lpad(to_hex(t), 6, '0') || '-0000-4000-8000-000000000003')::uuid AS profile_id
+  FROM generate_series(1, :tenants) t;
 INSERT INTO tenants (id, name, slug, time_zone, currency)
-VALUES ('c0000000-0000-4000-8000-000000000001', 'Scale', 'scale', 'Africa/Kampala', 'UGX');
-INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret)
-VALUES ('c0000000-0000-4000-8000-000000000002', 'c0000000-0000-4000-8000-000000000001', 'r1',
-        '127.0.0.1', 'scale-secret');
+SELECT tenant_id, 'Scale ' || t, 'scale-' || t, 'Africa/Kampala', 'UGX' FROM ids;
 INSERT INTO profiles (id, tenant_id, name, data_limit_bytes, validity_seconds, shared_users,
                       price_minor, currency)
-VALUES ('c0000000-0000-4000-8000-000000000003', 'c0000000-0000-4000-8000-000000000001', '1GB',
-        1073741824, 86400, 2, 5000, 'UGX');
+SELECT profile_id, tenant_id, '1GB', 1073741824, 86400, 2, 5000, 'UGX' FROM ids;
+INSERT INTO mikrotik_devices (tenant_id, name, ip_address, radius_secret)
+SELECT tenant_id, 'r1', '127.0.0.1', 'scale-secret' FROM ids WHERE t = 1;
+INSERT INTO mikrotik_devices (tenant_id, name, ip_address, radius_secret)
+SELECT i.tenant_id, 'r' || r,
+       ('10.' || (k / 65536) || '.' || (k / 256 % 256) || '.' || (k % 256))::inet, 'scale-secret'
+  FROM ids i, generate_series(1, :per) r, LATERAL (SELECT (i.t - 2) * :per + r AS k) x
+ WHERE i.t > 1;
 INSERT INTO vouchers (tenant_id, code, password, profile_id, data_limit_bytes, validity_seconds,
                       shared_users, currency, price_minor, activated_at, expires_at,
                       used_bytes, used_seconds)
-SELECT 'c0000000-0000-4000-8000-000000000001',
+SELECT i.tenant_id,
        CASE WHEN k > 0 THEN 'L' || k ELSE 'P' || g END, 'pw' || CASE WHEN k > 0 THEN k ELSE g END,
-       'c0000000-0000-4000-8000-000000000003', 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
+       i.profile_id, 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
        now() - interval '1 hour', now() + interval '300 days', g % 100000, g % 600
-  FROM generate_series(1, :n) g, LATERAL (SELECT g - (:n - 10000) AS k) l;
+  FROM generate_series(1, :n) g,
+       LATERAL (SELECT g - (:n - 10000) AS k) l,
+       LATERAL (SELECT CASE WHEN l.k > 0 THEN 1 ELSE 1 + g % :tenants END AS t) tt
+  JOIN ids i ON i.t = tt.t;
 INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
                              acct_session_id, nas_ip, started_at, last_update_at, stopped_at,
                              input_octets, output_octets, session_time)
-SELECT v.tenant_id, v.id, 'c0000000-0000-4000-8000-000000000002', v.code, 'u-' || v.code,
-       's-' || v.code, '127.0.0.1', now() - interval '2 days', now() - interval '2 days',
+SELECT v.tenant_id, v.id, r.id, v.code, 'u-' || v.code, 's-' || v.code, r.ip_address,
+       now() - interval '2 days', now() - interval '2 days',
        CASE WHEN v.code LIKE 'P%' THEN now() - interval '2 days' END, 0, 0, 0
-  FROM vouchers v;
+  FROM vouchers v
+  JOIN mikrotik_devices r ON r.tenant_id = v.tenant_id AND r.name = 'r1';
 COMMIT;
 VACUUM ANALYZE tenants, mikrotik_devices, profiles, vouchers, radius_sessions;
 SQL
@@ -148,9 +167,9 @@ pg_init "$DIR/pg" >/dev/null
 pg_start "$DIR/pg" "$PORT"
 pg_roles "$DIR/pg" "$PORT" >/dev/null
 log "database scale_small: $SMALL vouchers"
-make_db scale_small "$SMALL"
-log "database scale_large: $LARGE vouchers (generated in SQL; minutes for millions)"
-make_db scale_large "$LARGE"
+make_db scale_small "$SMALL" 1
+log "database scale_large: $LARGE vouchers, $LARGE_TENANTS tenants (generated in SQL; minutes for millions)"
+make_db scale_large "$LARGE" "$LARGE_TENANTS"
 write_scripts
 # The load's open sessions as heard from just now, so none counts as stale
 # (a stale one sends its voucher down the durable path once).
@@ -181,7 +200,8 @@ done
 
 {
 	echo "# bench/scale.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# PostgreSQL CPU per request, batches of 16, mean of $ROUNDS rounds of ${SECONDS_PER} s"
+	echo "# PostgreSQL CPU per request, batches of 16, mean of $ROUNDS rounds of ${SECONDS_PER} s;"
+	echo "# $SMALL vouchers: 1 tenant, 1 router; $LARGE vouchers: $LARGE_TENANTS tenants, $(( (LARGE_TENANTS - 1) * ROUTERS_PER + 1 )) routers"
 	echo
 	echo "| request | $SMALL vouchers | $LARGE vouchers | ratio | target |"
 	echo "|---|---|---|---|---|"
