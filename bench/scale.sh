@@ -93,10 +93,9 @@ SELECT i.tenant_id,
        CASE WHEN k > 0 THEN 'L' || k ELSE 'P' || g END, 'pw' || CASE WHEN k > 0 THEN k ELSE g END,
        i.profile_id, 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
        now() - interval '1 hour', now() + interval '300 days', g % 100000, g % 600
-  FROM generate_series(1, :n) g,
-       LATERAL (SELECT g - (:n - 10000) AS k) l,
-       LATERAL (SELECT CASE WHEN l.k > 0 THEN 1 ELSE 1 + g % :tenants END AS t) tt
-  JOIN ids i ON i.t = tt.t;
+  FROM generate_series(1, :n) g
+  CROSS JOIN LATERAL (SELECT g - (:n - 10000) AS k) l
+  JOIN ids i ON i.t = CASE WHEN l.k > 0 THEN 1 ELSE 1 + g % :tenants END;
 INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
                              acct_session_id, nas_ip, started_at, last_update_at, stopped_at,
                              input_octets, output_octets, session_time)
@@ -201,7 +200,11 @@ done
 {
 	echo "# bench/scale.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# PostgreSQL CPU per request, batches of 16, mean of $ROUNDS rounds of ${SECONDS_PER} s;"
-	echo "# $SMALL vouchers: 1 tenant, 1 router; $LARGE vouchers: $LARGE_TENANTS tenants, $(( (LARGE_TENANTS - 1) * ROUTERS_PER + 1 )) routers"
+	for db in scale_small scale_large; do
+		owner -d "$db" -At -c "SELECT '# $db: ' || (SELECT count(*) FROM vouchers) || ' vouchers, '
+			|| (SELECT count(*) FROM tenants) || ' tenants, '
+			|| (SELECT count(*) FROM mikrotik_devices) || ' routers'"
+	done
 	echo
 	echo "| request | $SMALL vouchers | $LARGE vouchers | ratio | target |"
 	echo "|---|---|---|---|---|"
