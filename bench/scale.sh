@@ -23,6 +23,9 @@ source "$ROOT/scripts/pglib.sh"
 source "$ROOT/bench/cpu.sh"
 
 SMALL=10000 LARGE=10000000 LARGE_TENANTS=1000 SECONDS_PER=20 ROUNDS=3
+ROUTERS_PER=5
+LOAD=10000  # the vouchers the loads use, in each database
+PER_CALL=16 # requests per call of the loads
 while [ $# -gt 0 ]; do
 	case $1 in
 	--small) SMALL=$2; shift 2 ;;
@@ -32,6 +35,9 @@ while [ $# -gt 0 ]; do
 	--large-tenants) LARGE_TENANTS=$2; shift 2 ;;
 	*) echo "usage: bench/scale.sh [--small N] [--large N] [--large-tenants T] [--seconds S] [--rounds R]" >&2; exit 2 ;;
 	esac
+done
+for n in "$SMALL" "$LARGE"; do
+	[ "$n" -ge "$LOAD" ] 2>/dev/null || { echo "bench/scale.sh: each database holds at least the load's $LOAD vouchers" >&2; exit 2; }
 done
 
 PORT=${HS_SCALE_PG_PORT:-29240}
@@ -57,18 +63,17 @@ owner() { PGPASSWORD=$HS_PW_OWNER psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 
 # each, the first with the load's router (127.0.0.1) and each of the others
 # with ROUTERS_PER routers (addresses in 10/8); COUNT vouchers: padding
 # spread over the tenants, each with one closed session, then the load's
-# 10,000 in the first tenant (activated, one open session each). The
+# LOAD in the first tenant (activated, one open session each). The
 # load's are made last, as in a deployment where the vouchers in use are
 # those printed or sold lately and the rest is history; with time-ordered
 # ids (0027) that is where they sit.
-ROUTERS_PER=5
 make_db() {
 	local db=$1 n=$2 tenants=$3 f
 	pg_create_db "$DIR/pg" "$PORT" "$db" >/dev/null
 	for f in "$ROOT"/sql/migrations/*.sql; do
 		owner -d "$db" -f "$f" >/dev/null
 	done
-	owner -d "$db" -v n="$n" -v tenants="$tenants" -v per="$ROUTERS_PER" <<'SQL'
+	owner -d "$db" -v n="$n" -v tenants="$tenants" -v per="$ROUTERS_PER" -v load="$LOAD" <<'SQL'
 BEGIN;
 CREATE TEMP TABLE ids AS
 SELECT t, ('c1' || lpad(to_hex(t), 6, '0') || '-0000-4000-8000-000000000001')::uuid AS tenant_id,
@@ -94,7 +99,7 @@ SELECT i.tenant_id,
        i.profile_id, 1073741824::bigint * 1000, 86400 * 365, 2, 'UGX', 5000,
        now() - interval '1 hour', now() + interval '300 days', g % 100000, g % 600
   FROM generate_series(1, :n) g
-  CROSS JOIN LATERAL (SELECT g - (:n - 10000) AS k) l
+  CROSS JOIN LATERAL (SELECT g - (:n - :load) AS k) l
   JOIN ids i ON i.t = CASE WHEN l.k > 0 THEN 1 ELSE 1 + g % :tenants END;
 INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
                              acct_session_id, nas_ip, started_at, last_update_at, stopped_at,
@@ -109,31 +114,31 @@ VACUUM ANALYZE tenants, mikrotik_devices, profiles, vouchers, radius_sessions;
 SQL
 }
 
-# The loads: 16 requests per call, codes drawn at random among the
-# load's 10,000; an interim's counters only grow (from the clock).
+# The loads: PER_CALL requests per call, codes drawn at random among the
+# load's LOAD vouchers; an interim's counters only grow (from the clock).
 write_scripts() {
 	local k auth_u="" auth_p="" mac="" acct_u=""
-	for k in $(seq 0 15); do
+	for k in $(seq 0 $((PER_CALL - 1))); do
 		auth_u+="${auth_u:+, }'L' || (:n + $k)"
 		auth_p+="${auth_p:+, }'pw' || (:n + $k)"
 		mac+="${mac:+, }'02:00:00:00:' || lpad(to_hex((:n + $k) / 256), 2, '0') || ':' || lpad(to_hex((:n + $k) % 256), 2, '0')"
 		acct_u+="${acct_u:+, }'u-L' || (:n + $k)"
 	done
 	cat >"$DIR/auth.sql" <<EOF
-\\set n random(1, 9984)
-SELECT count(*) FROM hs_radius_authorize_batch(array_fill('127.0.0.1'::inet, ARRAY[16]),
-  ARRAY[$auth_u], ARRAY[$auth_p], array_fill(NULL::int, ARRAY[16]),
-  array_fill(NULL::bytea, ARRAY[16]), array_fill(NULL::bytea, ARRAY[16]), ARRAY[$mac], 300);
+\\set n random(1, $((LOAD - PER_CALL)))
+SELECT count(*) FROM hs_radius_authorize_batch(array_fill('127.0.0.1'::inet, ARRAY[$PER_CALL]),
+  ARRAY[$auth_u], ARRAY[$auth_p], array_fill(NULL::int, ARRAY[$PER_CALL]),
+  array_fill(NULL::bytea, ARRAY[$PER_CALL]), array_fill(NULL::bytea, ARRAY[$PER_CALL]), ARRAY[$mac], 300);
 EOF
 	cat >"$DIR/interim.sql" <<EOF
-\\set n random(1, 9984)
-SELECT count(*) FROM hs_radius_accounting(array_fill('127.0.0.1'::inet, ARRAY[16]),
-  array_fill(3, ARRAY[16]), ARRAY[$acct_u], ARRAY[$acct_u], ARRAY[$auth_u],
-  array_fill(NULL::text, ARRAY[16]), array_fill(NULL::inet, ARRAY[16]),
-  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[16]),
-  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[16]),
-  array_fill((extract(epoch FROM clock_timestamp()))::bigint - 1700000000, ARRAY[16]),
-  array_fill(NULL::text, ARRAY[16]), array_fill(now(), ARRAY[16]));
+\\set n random(1, $((LOAD - PER_CALL)))
+SELECT count(*) FROM hs_radius_accounting(array_fill('127.0.0.1'::inet, ARRAY[$PER_CALL]),
+  array_fill(3, ARRAY[$PER_CALL]), ARRAY[$acct_u], ARRAY[$acct_u], ARRAY[$auth_u],
+  array_fill(NULL::text, ARRAY[$PER_CALL]), array_fill(NULL::inet, ARRAY[$PER_CALL]),
+  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[$PER_CALL]),
+  array_fill((extract(epoch FROM clock_timestamp()) * 1000)::bigint, ARRAY[$PER_CALL]),
+  array_fill((extract(epoch FROM clock_timestamp()))::bigint - 1700000000, ARRAY[$PER_CALL]),
+  array_fill(NULL::text, ARRAY[$PER_CALL]), array_fill(now(), ARRAY[$PER_CALL]));
 EOF
 	sed -i 's/(:n + \([0-9]*\))/(:n::int + \1)/g' "$DIR/auth.sql" "$DIR/interim.sql"
 }
@@ -141,7 +146,7 @@ EOF
 # Clock ticks of the cluster: postmaster, its children, the reaped ones.
 pg_ticks() { cpu_ticks "$(head -1 "$DIR/pg/data/postmaster.pid")"; }
 
-# run DB SCRIPT: PostgreSQL CPU in µs per request (16 per call) over one round.
+# run DB SCRIPT: PostgreSQL CPU in µs per request (PER_CALL per call) over one round.
 run() {
 	local db=$1 script=$2 t0 t1 n0 out calls hz
 	hz=$(getconf CLK_TCK)
@@ -158,7 +163,7 @@ run() {
 	[ -z "${HS_SCALE_DEBUG:-}" ] || echo "$out" >&2
 	calls=$(awk '/number of transactions actually processed/ {split($NF, a, "/"); print a[1]}' <<<"$out")
 	[ -n "$calls" ] && [ "$calls" -gt 0 ] || { echo "$out" >&2; return 1; }
-	awk -v d=$((t1 - t0)) -v hz="$hz" -v c="$calls" 'BEGIN { printf "%.1f", d / hz * 1e6 / (c * 16) }'
+	awk -v d=$((t1 - t0)) -v hz="$hz" -v c="$calls" -v per="$PER_CALL" 'BEGIN { printf "%.1f", d / hz * 1e6 / (c * per) }'
 }
 
 log "cluster on 127.0.0.1:$PORT in $DIR"
@@ -199,7 +204,7 @@ done
 
 {
 	echo "# bench/scale.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# PostgreSQL CPU per request, batches of 16, mean of $ROUNDS rounds of ${SECONDS_PER} s;"
+	echo "# PostgreSQL CPU per request, batches of $PER_CALL, mean of $ROUNDS rounds of ${SECONDS_PER} s;"
 	for db in scale_small scale_large; do
 		owner -d "$db" -At -c "SELECT '# $db: ' || (SELECT count(*) FROM vouchers) || ' vouchers, '
 			|| (SELECT count(*) FROM tenants) || ' tenants, '
