@@ -13,6 +13,8 @@
 #include "hs_acct.h"
 #include "hs_batch.h"
 
+#include "common/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -151,8 +153,15 @@ fail:
 	ERROR("rlm_hotspot (%s): cannot write the accounting spool %s: %s", a->cfg.db.name,
 	      a->cfg.spool_file, strerror(errno));
 	/* A partial record must not glue itself to the next one. */
-	if (ftruncate(a->spool_fd, a->spool_size) != 0)
+	if (ftruncate(a->spool_fd, a->spool_size) != 0) {
+		struct stat st;
+
 		ERROR("rlm_hotspot (%s): cannot cut the accounting spool back", a->cfg.db.name);
+		/* Then end it as a line of its own (skipped as damaged), and count it in. */
+		if (write(a->spool_fd, "\n", 1) < 0 || fstat(a->spool_fd, &st) != 0)
+			return -1;
+		a->spool_size = st.st_size;
+	}
 	return -1;
 }
 
@@ -179,6 +188,17 @@ static void hs_spool_append(hs_acct *a, hs_acct_item **items, unsigned n)
 }
 
 /* --- the database ------------------------------------------------------------- */
+
+bool hs_acct_rec_storable(hs_acct_rec const *r)
+{
+	char const *text[] = {r->nas, r->uid, r->sid, r->user, r->mac, r->framed, r->cause};
+	size_t i;
+
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (!hs_utf8_text(text[i], strlen(text[i])))
+			return false;
+	return r->in_octets <= HS_OCTETS_STORABLE && r->out_octets <= HS_OCTETS_STORABLE;
+}
 
 /* The twelve array literals of one call. */
 typedef struct hs_acct_arrays {
@@ -316,6 +336,41 @@ out:
 	return rc;
 }
 
+/*
+ * Stores n records; when the database refuses the statement itself (one
+ * record it cannot take fails the batch), stores them one at a time, so
+ * that only such a record fails (FAILED in out). *done is the number of
+ * records decided; returns HS_DB_OK once all are, else what stopped it.
+ */
+static hs_db_rc hs_acct_store_all(hs_acct *a, hs_acct_rec const *const *recs, hs_acct_result *out,
+				  unsigned n, unsigned *done)
+{
+	hs_db_rc rc = hs_acct_store(a, recs, out, n);
+	unsigned i;
+
+	*done = 0;
+	if (rc != HS_DB_ERROR) {
+		if (rc == HS_DB_OK)
+			*done = n;
+		return rc;
+	}
+	if (n > 1)
+		ERROR("rlm_hotspot (%s): the database refused a batch of %u accounting records; "
+		      "storing them one at a time",
+		      a->cfg.db.name, n);
+	for (i = 0; i < n; i++) {
+		rc = n > 1 ? hs_acct_store(a, &recs[i], &out[i], 1) : HS_DB_ERROR;
+		if (rc != HS_DB_OK && rc != HS_DB_ERROR)
+			return rc;
+		if (rc == HS_DB_ERROR)
+			ERROR("rlm_hotspot (%s): the database refused the accounting record of "
+			      "session %s from %s (status %d)",
+			      a->cfg.db.name, recs[i]->sid, recs[i]->nas, recs[i]->status);
+		*done = i + 1;
+	}
+	return HS_DB_OK;
+}
+
 /* Stores a batch of queued items, or spools it; sets every item's result. */
 static void hs_acct_process(void *ctx, unsigned worker, void **batch, unsigned n)
 {
@@ -323,8 +378,7 @@ static void hs_acct_process(void *ctx, unsigned worker, void **batch, unsigned n
 	hs_acct_item **items = (hs_acct_item **)batch;
 	hs_acct_rec const **recs = a->batch_recs;
 	hs_acct_result *out = a->batch_out;
-	hs_db_rc rc;
-	unsigned i;
+	unsigned i, done;
 
 	(void)worker;
 	if (hs_spool_pending(a)) {
@@ -333,13 +387,12 @@ static void hs_acct_process(void *ctx, unsigned worker, void **batch, unsigned n
 	}
 	for (i = 0; i < n; i++)
 		recs[i] = items[i]->rec;
-	rc = hs_acct_store(a, recs, out, n);
-	if (rc == HS_DB_DOWN || rc == HS_DB_AGAIN) {
-		hs_spool_append(a, items, n);
-		return;
-	}
-	for (i = 0; i < n; i++)
+	(void)hs_acct_store_all(a, recs, out, n, &done);
+	for (i = 0; i < done; i++)
 		items[i]->result = out[i];
+	/* The database went away: the rest goes to the spool. */
+	if (done < n)
+		hs_spool_append(a, items + done, n - done);
 }
 
 /* --- replaying the spool -------------------------------------------------------- */
@@ -365,32 +418,72 @@ static int hs_replay_read(hs_acct *a, char *buf, hs_acct_rec *recs, unsigned max
 
 		if (!nl)
 			break;
-		if (hs_spool_decode(buf + off, (size_t)(nl - (buf + off)), &recs[n]) == 0)
-			n++;
-		else
+		if (hs_spool_decode(buf + off, (size_t)(nl - (buf + off)), &recs[n]) != 0)
 			ERROR("rlm_hotspot (%s): damaged record in the accounting spool at byte "
 			      "%" PRId64 "; skipped",
 			      a->cfg.db.name, (int64_t)(a->replay_pos + (off_t)off));
+		else if (!hs_acct_rec_storable(&recs[n]))
+			WARN("rlm_hotspot (%s): malformed record in the accounting spool at byte "
+			     "%" PRId64 "; dropped",
+			     a->cfg.db.name, (int64_t)(a->replay_pos + (off_t)off));
+		else
+			n++;
 		off = (size_t)(nl - buf) + 1;
 	}
 	*used = off;
 	return (int)n;
 }
 
-/* Logs what the database refused of a replayed batch (it cannot be resent). */
-static void hs_replay_log(hs_acct const *a, hs_acct_result const *out, hs_acct_rec const *recs,
-			  unsigned n)
+/*
+ * Appends a spooled record the database refused to the spool's ".rejected"
+ * file, synced; returns 0, or -1 (logged) when it cannot be kept there.
+ */
+static int hs_replay_reject(hs_acct const *a, hs_acct_rec const *rec)
+{
+	char path[4200], line[HS_SPOOL_LINE_MAX];
+	int len = hs_spool_encode(rec, line, sizeof(line)), fd = -1, rc = -1;
+
+	if (len > 0 &&
+	    snprintf(path, sizeof(path), "%s.rejected", a->cfg.spool_file) < (int)sizeof(path))
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0 && write(fd, line, (size_t)len) == len && fdatasync(fd) == 0)
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		ERROR("rlm_hotspot (%s): the database refused a spooled accounting record of "
+		      "session %s from %s; kept in %s.rejected",
+		      a->cfg.db.name, rec->sid, rec->nas, a->cfg.spool_file);
+	else
+		ERROR("rlm_hotspot (%s): cannot keep a refused accounting record in %s.rejected: "
+		      "%s",
+		      a->cfg.db.name, a->cfg.spool_file, strerror(errno));
+	return rc;
+}
+
+/*
+ * Logs what the database did not take of a replayed batch (it cannot be
+ * resent), keeping a refused record aside; returns -1 when one could not be.
+ */
+static int hs_replay_log(hs_acct const *a, hs_acct_result const *out, hs_acct_rec const *recs,
+			 unsigned n)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
 		if (out[i] == HS_ACCT_STORED)
 			continue;
+		if (out[i] == HS_ACCT_FAILED) {
+			if (hs_replay_reject(a, &recs[i]) < 0)
+				return -1;
+			continue;
+		}
 		WARN("rlm_hotspot (%s): spooled accounting record from %s (status %d) was %s; "
 		     "dropped",
 		     a->cfg.db.name, recs[i].nas, recs[i].status,
 		     out[i] == HS_ACCT_INVALID ? "invalid" : "from an unknown router");
 	}
+	return 0;
 }
 
 /* Empties the spool once everything in it is in the database. */
@@ -409,7 +502,7 @@ static void hs_replay_finish(hs_acct *a)
 static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_result *out)
 {
 	hs_acct_rec const *ptrs[a->cfg.batch_max];
-	unsigned chunk, i;
+	unsigned chunk, i, done;
 
 	for (chunk = 0; chunk < HS_REPLAY_CHUNKS && hs_spool_pending(a); chunk++) {
 		size_t used = 0;
@@ -422,16 +515,13 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 		}
 		for (i = 0; i < (unsigned)n; i++)
 			ptrs[i] = &recs[i];
-		if (n > 0 && hs_acct_store(a, ptrs, out, (unsigned)n) != HS_DB_OK) {
-			if (!a->conn)
-				return;
-			/* The statement itself fails: wait longer before the next attempt. */
-			a->down_until = time(NULL) + 10;
-			PQfinish(a->conn);
-			a->conn = NULL;
+		/* Not stored whole: replayed again from its start (every record is idempotent). */
+		if (n > 0 && (hs_acct_store_all(a, ptrs, out, (unsigned)n, &done) != HS_DB_OK ||
+			      hs_replay_log(a, out, recs, (unsigned)n) < 0)) {
+			if (a->conn)
+				a->down_until = time(NULL) + 10;
 			return;
 		}
-		hs_replay_log(a, out, recs, (unsigned)n);
 		a->replay_pos += (off_t)used;
 	}
 	if (!hs_spool_pending(a))

@@ -4,7 +4,10 @@
  * the request threads wait until their record is durable. When the
  * database is unreachable, the batch goes to a local spool file instead
  * (mode 0600, fdatasync'd before anyone is answered), replayed in order
- * when the database is back and emptied once replayed.
+ * when the database is back and emptied once replayed. A record the
+ * database refuses when sent alone is never acknowledged; one replayed from
+ * the spool is moved to the spool's ".rejected" file (mode 0600), where the
+ * operator finds it, so that it cannot hold up the records behind it.
  */
 #ifndef HS_ACCT_H
 #define HS_ACCT_H
@@ -40,6 +43,17 @@ hs_acct *hs_acct_create(hs_acct_config const *cfg) __attribute__((warn_unused_re
 
 /* Answers what is queued, stops the writer and frees everything. */
 void hs_acct_free(hs_acct *a);
+
+/* The largest counter a record may carry (1 EiB): two of them and a voucher's use fit a bigint. */
+#define HS_OCTETS_STORABLE (UINT64_C(1) << 60)
+
+/*
+ * Whether the database can take the record as it is: every text field UTF-8
+ * (as a PostgreSQL text value must be) and each counter at most
+ * HS_OCTETS_STORABLE. One that is not would fail the whole statement, and so
+ * the batch it came in: it is refused as malformed before it is queued.
+ */
+bool hs_acct_rec_storable(hs_acct_rec const *rec) __attribute__((nonnull));
 
 /* Stores one record; blocks until it is durable or has failed. */
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec) __attribute__((nonnull));

@@ -181,38 +181,40 @@ static hs_db_rc hs_auth_call(hs_auth *a, PGconn *conn, char const *const *values
 /*
  * Sends the call; a connection found dead is replaced and the call made
  * once more (the requests changed nothing), as is a transient failure.
+ * Returns the last call's outcome.
  */
-static void hs_auth_send(hs_auth *a, unsigned w, char const *const *values, hs_auth_req **reqs,
-			 unsigned n)
+static hs_db_rc hs_auth_send(hs_auth *a, unsigned w, char const *const *values, hs_auth_req **reqs,
+			     unsigned n)
 {
+	hs_db_rc rc = HS_DB_DOWN;
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		bool had_conn = a->conns[w].conn != NULL;
 		PGconn *conn = hs_auth_conn_get(a, w);
-		hs_db_rc rc;
 
 		if (!conn)
-			return;
+			return HS_DB_DOWN;
 		rc = hs_auth_call(a, conn, values, reqs, n);
 		if (rc == HS_DB_OK || rc == HS_DB_ERROR)
-			return;
+			return rc;
 		if (rc == HS_DB_DOWN) {
 			hs_auth_conn_drop(a, w);
 			if (!had_conn) {
 				a->conns[w].down_until = time(NULL) + 1;
-				return;
+				return rc;
 			}
 		}
 	}
+	return rc;
 }
 
-static void hs_auth_process(void *ctx, unsigned worker, void **items, unsigned n)
+/* Decides n requests in one call; returns its outcome. */
+static hs_db_rc hs_auth_run(hs_auth *a, unsigned worker, hs_auth_req **reqs, unsigned n)
 {
-	hs_auth *a = ctx;
-	hs_auth_req **reqs = (hs_auth_req **)items;
 	hs_buf col[HS_P_ARRAYS];
 	char const *values[HS_AUTHORIZE_BATCH_NPARAMS];
+	hs_db_rc rc = HS_DB_ERROR;
 	unsigned i;
 
 	/* Each request's rc is HS_DB_DOWN (hs_auth_decide) until its row is read. */
@@ -232,13 +234,33 @@ static void hs_auth_process(void *ctx, unsigned worker, void **items, unsigned n
 		values[i] = col[i].data;
 	}
 	values[HS_P_ARRAYS] = a->cfg.interim_text;
-	hs_auth_send(a, worker, values, reqs, n);
+	rc = hs_auth_send(a, worker, values, reqs, n);
 out:
 	for (i = 0; i < HS_P_ARRAYS; i++) {
 		if (col[i].data)
 			memset(col[i].data, 0, col[i].len); /* passwords */
 		hs_buf_free(&col[i]);
 	}
+	return rc;
+}
+
+/*
+ * When the database refuses the call itself, one request it cannot take
+ * would leave the whole batch unanswered: each is then decided alone.
+ */
+static void hs_auth_process(void *ctx, unsigned worker, void **items, unsigned n)
+{
+	hs_auth *a = ctx;
+	hs_auth_req **reqs = (hs_auth_req **)items;
+	unsigned i;
+
+	if (hs_auth_run(a, worker, reqs, n) != HS_DB_ERROR || n == 1)
+		return;
+	ERROR("rlm_hotspot (%s): the database refused a batch of %u Access-Requests; deciding "
+	      "them one at a time",
+	      a->cfg.db.name, n);
+	for (i = 0; i < n; i++)
+		(void)hs_auth_run(a, worker, &reqs[i], 1);
 }
 
 static bool hs_auth_conflict(void const *x, void const *y)

@@ -15,9 +15,11 @@
 #include <stdint.h>
 
 /*
- * The attributes an Access-Request's answer carries, looked up once when the
- * module starts: the answer then builds its pairs from them, without a name
- * lookup and a text conversion per attribute.
+ * The attributes the module writes (an Access-Request's answer, a dynamic
+ * client's secret), looked up once when the module starts: their pairs are
+ * built from them, without a name lookup per attribute, and a string value
+ * is taken as it is rather than parsed as a quoted one (a router's secret
+ * may hold a backslash).
  */
 typedef struct hs_reply_attrs {
 	DICT_ATTR const *session_timeout;
@@ -28,6 +30,8 @@ typedef struct hs_reply_attrs {
 	DICT_ATTR const *rate_limit;
 	DICT_ATTR const *voucher_id;
 	DICT_ATTR const *auth_type;
+	DICT_ATTR const *reply_message;
+	DICT_ATTR const *client_secret;
 } hs_reply_attrs;
 
 typedef struct rlm_hotspot_t {

@@ -36,10 +36,19 @@ static void hs_src_text(REQUEST *request, char *out, size_t size)
 		out[0] = '\0';
 }
 
-/* The value of a string attribute of the request, bounded; NULL when absent. */
+/*
+ * An attribute of the request; NULL when absent. A value of the wrong length
+ * for its type is decoded by FreeRADIUS as a raw attribute of the same
+ * number, whose value is not of that type: it counts as absent.
+ */
 static VALUE_PAIR *hs_attr(REQUEST *request, unsigned attr)
 {
-	return fr_pair_find_by_num(request->packet->vps, attr, 0, TAG_ANY);
+	VALUE_PAIR *vp;
+
+	for (vp = request->packet->vps; vp; vp = vp->next)
+		if (vp->da->attr == attr && vp->da->vendor == 0 && !vp->da->flags.is_unknown)
+			return vp;
+	return NULL;
 }
 
 /* --- Access-Request ------------------------------------------------------------- */
@@ -54,8 +63,9 @@ static int hs_auth_read(REQUEST *request, hs_auth_req *in)
 	VALUE_PAIR *name = hs_attr(request, PW_USER_NAME), *vp;
 
 	hs_src_text(request, in->nas, sizeof(in->nas));
+	/* A device name that is not text names no device: it counts as absent. */
 	vp = hs_attr(request, PW_CALLING_STATION_ID);
-	if (vp)
+	if (vp && hs_utf8_text(vp->vp_strvalue, vp->vp_length))
 		hs_copy_str(in->mac, sizeof(in->mac), vp->vp_strvalue, vp->vp_length);
 	/* No stored code or password is anything but UTF-8 text. */
 	if (!name || name->vp_length == 0 || !in->nas[0] ||
@@ -147,12 +157,14 @@ static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_r
 }
 
 /* Rejects with a message for the customer and the cause in the control list. */
-static rlm_rcode_t hs_auth_reject(REQUEST *request, char const *reason, char const *message)
+static rlm_rcode_t hs_auth_reject(rlm_hotspot_t const *inst, REQUEST *request, char const *reason,
+				  char const *message)
 {
 	char value[16];
 
 	snprintf(value, sizeof(value), "%d", hs_reason_value(reason));
-	if (!pair_make_reply("Reply-Message", message ? message : HS_MSG_INVALID, T_OP_SET) ||
+	if (hs_add_str(request->reply, &request->reply->vps, inst->attrs.reply_message,
+		       message ? message : HS_MSG_INVALID) < 0 ||
 	    !pair_make_config("Hotspot-Reject-Reason", value, T_OP_SET))
 		REDEBUG("cannot build the reject: %s", fr_strerror());
 	RDEBUG("rejected: %s", reason);
@@ -175,7 +187,8 @@ static rlm_rcode_t hs_auth_answer(rlm_hotspot_t *inst, REQUEST *request, hs_auth
 		    hs_throttle_fail(inst->throttle, in->mac, time(NULL)))
 			RWARN("device %s blocked for %u s after repeated failed logins", in->mac,
 			      inst->fail_block);
-		return hs_auth_reject(request, in->reason, in->message[0] ? in->message : NULL);
+		return hs_auth_reject(inst, request, in->reason,
+				      in->message[0] ? in->message : NULL);
 	}
 	hs_throttle_clear(inst->throttle, in->mac);
 	if (hs_auth_limits(inst, request, in) < 0 ||
@@ -197,14 +210,14 @@ rlm_rcode_t hs_authorize(rlm_hotspot_t *inst, REQUEST *request)
 	hs_auth_announce(inst->auth);
 	if (hs_auth_read(request, in) < 0) {
 		hs_auth_withdraw(inst->auth);
-		rcode = hs_auth_reject(request, "bad_password", HS_MSG_INVALID);
+		rcode = hs_auth_reject(inst, request, "bad_password", HS_MSG_INVALID);
 		goto out;
 	}
 	blocked = hs_throttle_blocked(inst->throttle, in->mac, time(NULL));
 	if (blocked) {
 		hs_auth_withdraw(inst->auth);
 		RDEBUG("device %s is blocked for %u more seconds", in->mac, blocked);
-		rcode = hs_auth_reject(request, "too_many_failures", HS_MSG_BLOCKED);
+		rcode = hs_auth_reject(inst, request, "too_many_failures", HS_MSG_BLOCKED);
 		goto out;
 	}
 	hs_auth_decide(inst->auth, in);
@@ -251,7 +264,7 @@ rlm_rcode_t hs_dynamic_client(rlm_hotspot_t *inst, REQUEST *request)
 	ok = pair_make_config(ip->af == AF_INET6 ? "FreeRADIUS-Client-IPv6-Address"
 						 : "FreeRADIUS-Client-IP-Address",
 			      addr, T_OP_SET) &&
-	     pair_make_config("FreeRADIUS-Client-Secret", r.secret, T_OP_SET) &&
+	     hs_add_str(request, &request->config, inst->attrs.client_secret, r.secret) == 0 &&
 	     pair_make_config("FreeRADIUS-Client-Shortname", shortname, T_OP_SET) &&
 	     pair_make_config("FreeRADIUS-Client-NAS-Type", "other", T_OP_SET) &&
 	     pair_make_config("FreeRADIUS-Client-Require-MA", r.require_ma ? "yes" : "no",
@@ -299,7 +312,7 @@ static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
 {
 	static unsigned const attrs[] = {PW_USER_NAME,      PW_ACCT_SESSION_ID, PW_NAS_IP_ADDRESS,
 					 PW_NAS_IDENTIFIER, PW_NAS_PORT_ID,     PW_NAS_PORT};
-	char text[HS_STR_MAX * 3 + 8];
+	char text[HS_STR_MAX * 4 + 64]; /* four strings, an address and a number: all fit */
 	uint8_t digest[16];
 	size_t off = 0, i;
 	VALUE_PAIR *vp = hs_attr(request, PW_ACCT_UNIQUE_SESSION_ID);
@@ -313,8 +326,11 @@ static void hs_rec_uid(REQUEST *request, hs_acct_rec *rec)
 		return;
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && off < sizeof(text) - 1; i++) {
 		vp = hs_attr(request, attrs[i]);
+		/* It returns the length it would have printed, which can be more than fits. */
 		if (vp)
 			off += vp_prints_value(text + off, sizeof(text) - off, vp, 0);
+		if (off > sizeof(text) - 1)
+			off = sizeof(text) - 1;
 		if (off < sizeof(text) - 1)
 			text[off++] = ',';
 	}
@@ -368,7 +384,7 @@ rlm_rcode_t hs_accounting(rlm_hotspot_t *inst, REQUEST *request)
 	hs_acct_rec rec;
 
 	hs_rec_read(request, &rec);
-	switch (hs_acct_submit(inst->acct, &rec)) {
+	switch (hs_acct_rec_storable(&rec) ? hs_acct_submit(inst->acct, &rec) : HS_ACCT_INVALID) {
 	case HS_ACCT_STORED:
 		return RLM_MODULE_OK;
 	case HS_ACCT_SPOOLED:

@@ -131,7 +131,7 @@ static struct {
 	char const *name;
 	size_t slot;
 } const required_attrs[] = {
-	{"Reply-Message", HS_NO_SLOT},
+	{"Reply-Message", offsetof(hs_reply_attrs, reply_message)},
 	{"Session-Timeout", offsetof(hs_reply_attrs, session_timeout)},
 	{"Acct-Interim-Interval", offsetof(hs_reply_attrs, interim_interval)},
 	{"Mikrotik-Total-Limit", offsetof(hs_reply_attrs, total_limit)},
@@ -145,7 +145,7 @@ static struct {
 	{"Response-Packet-Type", HS_NO_SLOT},
 	{"FreeRADIUS-Client-IP-Address", HS_NO_SLOT},
 	{"FreeRADIUS-Client-IPv6-Address", HS_NO_SLOT},
-	{"FreeRADIUS-Client-Secret", HS_NO_SLOT},
+	{"FreeRADIUS-Client-Secret", offsetof(hs_reply_attrs, client_secret)},
 	{"FreeRADIUS-Client-Shortname", HS_NO_SLOT},
 	{"FreeRADIUS-Client-NAS-Type", HS_NO_SLOT},
 	{"FreeRADIUS-Client-Require-MA", HS_NO_SLOT},

@@ -55,7 +55,11 @@ INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret) VA
   ('$R2', '$TA', 'r2', '127.0.0.2', 'secret-r2');
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
 SELECT '$TA', c, 'pw', '$PA', 'UGX', 10 * $GiB::bigint, 100
-  FROM unnest(ARRAY['ACCT1', 'DELAY1', 'MANY', 'OUTAGE']) AS c;"
+  FROM unnest(ARRAY['ACCT1', 'DELAY1', 'MANY', 'OUTAGE', 'POISON', 'RAWV', 'LONGID']) AS c;
+-- Unlimited, with a usage a 1 EiB counter takes past the bigint range: the
+-- database refuses such a record, which no check before it catches.
+INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, used_bytes)
+VALUES ('$TA', 'HUGEUSE', 'pw', '$PA', 'UGX', NULL, 9000000000000000000);"
 
 env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" RADIUS_CLIENT_SECRET="$SECRET" \
 	RADIUS_LOG_DESTINATION=stdout RADIUS_REJECT_DELAY=0 RADIUS_CLIENTS_REFRESH=1 \
@@ -132,6 +136,74 @@ t_is "$(grep -c 'Received Accounting-Response' <<<"$out")" 20 "20 records one af
 t_ok "  without waiting out acct_batch_wait for each (${ms} ms for 20)" test "$ms" -lt 1500
 t_is "$(vcol MANY used_bytes)" 40240 "  and all stored"
 
+# --- records the database cannot take -----------------------------------------------
+# One such record in a batch must not leave the others unanswered or unstored.
+
+# rawacct FROM: an Interim-Update whose Acct-Input-Gigawords has 5 bytes
+# instead of 4 (FreeRADIUS decodes it as a raw attribute); prints the reply.
+rawacct() {
+	python3 - "$1" "$ACCT_PORT" secret-r2 <<'PY'
+import hashlib, socket, struct, sys
+src, port, secret = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+def a(t, v): return bytes([t, 2 + len(v)]) + v
+attrs = (a(40, struct.pack("!I", 3)) + a(44, b"raw1") + a(1, b"RAWV") + a(42, struct.pack("!I", 1000))
+         + a(52, b"\x00\x00\x00\x01\x0a") + a(43, struct.pack("!I", 0)) + a(46, struct.pack("!I", 10)))
+hdr = struct.pack("!BBH", 4, 9, 20 + len(attrs))
+pkt = hdr + hashlib.md5(hdr + b"\0" * 16 + attrs + secret).digest() + attrs
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(3)
+s.sendto(pkt, ("127.0.0.1", port))
+try:
+    print({5: "Accounting-Response"}.get(s.recv(4096)[0], "other"))
+except socket.timeout:
+    print("no reply")
+PY
+}
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "raw1", User-Name = "RAWV"')
+t_ok "a Start before a malformed Interim-Update is stored" answered "$out"
+t_is "$(rawacct 127.0.0.2)" Accounting-Response "an Interim-Update with a Gigawords of the wrong length is acknowledged"
+t_is "$(scol raw1 "input_octets || '/' || session_time")" "1000/10" \
+	"  and its Gigawords counts as absent, not as whatever the raw value's memory holds"
+
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "h1", User-Name = "HUGEUSE"')
+t_ok "a Start for the voucher with a near-bigint usage is stored" answered "$out"
+huge='Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "h1", User-Name = "HUGEUSE", Acct-Input-Octets = 0, Acct-Input-Gigawords = 268435456, Acct-Output-Octets = 0, Acct-Session-Time = 10'
+req=$HS_SUITE_DIR/poison.req
+: >"$req"
+for i in $(seq 1 10); do
+	printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "p%d", User-Name = "POISON", Acct-Input-Octets = 100, Acct-Output-Octets = 1, Acct-Session-Time = 10\n\n' "$i" >>"$req"
+done
+printf '%s\n\n' "$huge" >>"$req"
+printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "bad-utf8", User-Name = "POISON\\377", Acct-Input-Octets = 5, Acct-Output-Octets = 0, Acct-Session-Time = 10\n\n' >>"$req"
+printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "giga", User-Name = "POISON", Acct-Input-Octets = 5, Acct-Input-Gigawords = 4294967295, Acct-Output-Octets = 0, Acct-Session-Time = 10\n\n' >>"$req"
+for i in $(seq 11 20); do
+	printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "p%d", User-Name = "POISON", Acct-Input-Octets = 100, Acct-Output-Octets = 1, Acct-Session-Time = 10\n\n' "$i" >>"$req"
+done
+out=$(radclient -x -t 3 -r 1 -p 23 -f "$req" "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1)
+t_is "$(grep -c 'Received Accounting-Response' <<<"$out")" 22 \
+	"23 concurrent records, one of which the database refuses: the 22 others acknowledged"
+t_is "$(vcol POISON used_bytes)" 2020 "  the 20 good ones stored"
+t_is "$(own "SELECT count(*) FROM radius_sessions WHERE acct_session_id IN ('bad-utf8', 'giga')")" 0 \
+	"  text that is not UTF-8 and a counter above 1 EiB refused as malformed (acknowledged, nothing stored)"
+t_is "$(vcol HUGEUSE used_bytes)" 9000000000000000000 "  the refused one changed nothing"
+t_ok "  the batch the database refused was stored one record at a time" \
+	grep -q "refused a batch of .* accounting records; storing them one at a time" "$HS_SUITE_DIR/radiusd.log"
+t_ok "  and the refused record is logged with its session" \
+	grep -q "refused the accounting record of session h1 from 127.0.0.2" "$HS_SUITE_DIR/radiusd.log"
+out=$(acct 127.0.0.2 <<<"${huge#Packet-Src-IP-Address = 127.0.0.2, }")
+t_fail "that record sent alone is not acknowledged (not stored)" answered "$out"
+
+# The session key of a record whose User-Name, Acct-Session-Id, NAS-Identifier
+# and NAS-Port-Id take the 253 bytes each can: the same for all its records.
+long=$(printf 'x%.0s' $(seq 1 253))
+out=$(acct 127.0.0.2 <<<"Acct-Status-Type = Start, Acct-Session-Id = \"$long\", User-Name = \"LONGID\", NAS-Identifier = \"$long\", NAS-Port-Id = \"$long\"")
+t_ok "a Start with 253-byte session, NAS and port names is stored" answered "$out"
+out=$(acct 127.0.0.2 <<<"Acct-Status-Type = Interim-Update, Acct-Session-Id = \"$long\", User-Name = \"LONGID\", NAS-Identifier = \"$long\", NAS-Port-Id = \"$long\", Acct-Input-Octets = 77, Acct-Output-Octets = 0, Acct-Session-Time = 10")
+t_ok "  its Interim-Update is acknowledged" answered "$out"
+t_is "$(own "SELECT count(*) || '/' || sum(input_octets) FROM radius_sessions WHERE acct_session_id = '$long'")" "1/77" \
+	"  and updates the same session"
+
 out=$(acct 127.0.0.9 <<<'Acct-Status-Type = Start, Acct-Session-Id = "u1", User-Name = "ACCT1"')
 t_fail "a record from an address no router has gets no answer" answered "$out"
 
@@ -148,6 +220,8 @@ t_ok "database down: an Interim-Update is acknowledged (spooled)" answered "$out
 t_is "$(stat -c %a "$SPOOL")" 600 "the spool is mode 0600"
 t_is "$(wc -l <"$SPOOL")" 2 "the spool holds both records"
 t_fail "no voucher code's password is in the spool" grep -q "pw" "$SPOOL"
+out=$(acct 127.0.0.2 <<<"${huge#Packet-Src-IP-Address = 127.0.0.2, }")
+t_ok "database down: the record the database will refuse is acknowledged too (spooled)" answered "$out"
 out=$(printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "ACCT1", User-Password = "pw"\n' |
 	radclient -x -t 2 -r 1 "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1)
 t_like "$out" "No reply from server" "database down: a known router's Access-Request gets no answer"
@@ -165,6 +239,11 @@ t_is "$(scol o1 "input_octets || '/' || output_octets")" "8589934599/3" "the spo
 t_is "$(scol o1 "started_at <= to_timestamp($before + 1)")" t "  with their original receive time"
 t_is "$(vcol OUTAGE used_bytes)" 8589934602 "  and the voucher's usage counts them once"
 t_ok "the log says the spool was replayed" grep -q "accounting spool replayed" "$HS_SUITE_DIR/radiusd.log"
+t_is "$(wc -l <"$SPOOL.rejected")/$(grep -c '"h1"\|h1' "$SPOOL.rejected")" "1/1" \
+	"the spooled record the database refused did not hold up the others: it is kept in the spool's .rejected file"
+t_is "$(stat -c %a "$SPOOL.rejected")" 600 "  which is mode 0600"
+t_ok "  and the log says where" grep -q "refused a spooled accounting record of session h1 from 127.0.0.2; kept in $SPOOL.rejected" "$HS_SUITE_DIR/radiusd.log"
+t_is "$(vcol HUGEUSE used_bytes)" 9000000000000000000 "  it changed nothing"
 
 out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Stop, Acct-Session-Id = "o1", User-Name = "OUTAGE", Acct-Input-Octets = 7, Acct-Input-Gigawords = 2, Acct-Output-Octets = 3, Acct-Session-Time = 40')
 t_ok "after the outage records are stored directly again" answered "$out"
