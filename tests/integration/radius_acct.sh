@@ -194,6 +194,10 @@ t_ok "  and the refused record is logged with its session" \
 out=$(acct 127.0.0.2 <<<"${huge#Packet-Src-IP-Address = 127.0.0.2, }")
 t_fail "that record sent alone is not acknowledged (not stored)" answered "$out"
 
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "p-badmac", User-Name = "POISON", Calling-Station-Id = "AA:00\377"')
+t_ok "a Start whose Calling-Station-Id is not UTF-8 is acknowledged" answered "$out"
+t_is "$(scol p-badmac "coalesce(calling_station_id, 'none')")" none "  and stored without a device, as a login counts it"
+
 # The session key of a record whose User-Name, Acct-Session-Id, NAS-Identifier
 # and NAS-Port-Id take the 253 bytes each can: the same for all its records.
 long=$(printf 'x%.0s' $(seq 1 253))
@@ -244,6 +248,9 @@ t_is "$(wc -l <"$SPOOL.rejected")/$(grep -c '"h1"\|h1' "$SPOOL.rejected")" "1/1"
 t_is "$(stat -c %a "$SPOOL.rejected")" 600 "  which is mode 0600"
 t_ok "  and the log says where" grep -q "refused a spooled accounting record of session h1 from 127.0.0.2; kept in $SPOOL.rejected" "$HS_SUITE_DIR/radiusd.log"
 t_is "$(vcol HUGEUSE used_bytes)" 9000000000000000000 "  it changed nothing"
+out=$(printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "ACCT1", User-Password = "pw", Calling-Station-Id = "AA:00:00:00:00:0E"\n' |
+	radclient -x -t 2 -r 1 "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1)
+t_like "$out" "Received Access-Accept" "an Access-Request after the outage is decided again (its connection remade)"
 
 out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Stop, Acct-Session-Id = "o1", User-Name = "OUTAGE", Acct-Input-Octets = 7, Acct-Input-Gigawords = 2, Acct-Output-Octets = 3, Acct-Session-Time = 40')
 t_ok "after the outage records are stored directly again" answered "$out"

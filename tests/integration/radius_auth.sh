@@ -64,7 +64,7 @@ attr() { sed -n "s/^[[:space:]]*$2 = //p" <<<"$1" | head -n1 | tr -d '"'; }
 # --- fixtures ----------------------------------------------------------------
 
 t_ok "migrations apply" hs_new_db "$DB"
-t_ok "fixtures: two tenants, three routers" own "
+t_ok "fixtures: two tenants, four routers" own "
 INSERT INTO tenants (id, name, slug, time_zone, currency) VALUES
   ('$TA', 'Tenant A', 'tenant-a', 'Africa/Kampala', 'UGX'),
   ('$TB', 'Tenant B', 'tenant-b', 'Europe/Paris', 'EUR');
@@ -74,7 +74,9 @@ INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret,
                               require_message_authenticator) VALUES
   ('$R2', '$TA', 'r2', '127.0.0.2', 'secret-r2', false),
   ('$R3', '$TA', 'r3', '127.0.0.3', 'secret-r3', true),
-  ('$R4', '$TB', 'r4', '127.0.0.4', 'secret-r4', false);"
+  ('$R4', '$TB', 'r4', '127.0.0.4', 'secret-r4', false),
+  -- Backslashes are printable ASCII, which a router's secret may hold.
+  ('bbbbbbbb-0000-4000-8000-0000000000b6', '$TA', 'r6', '127.0.0.6', 'back\\slash\\', false);"
 
 mkv PAP6G pw-pap "data_limit_bytes = 6 * $GiB::bigint + 1000, time_limit_seconds = 3600,
 	rate_limit = '2M/4M', idle_timeout_s = 300"
@@ -90,6 +92,14 @@ mkv SHARED1 pw-shared
 mkv GUESS pw-guess
 mkv OTHERDEV pw-other
 mkv NEWROUTER pw-new
+# Already active, with part of each allowance used and two users: decided in
+# the batch's shared read (the common case), not by the first-use path.
+mkv ACTIVE2 pw-act "activated_at = now() - interval '1 hour', expires_at = now() + interval '5 hours',
+	time_limit_seconds = 7200, used_seconds = 600, data_limit_bytes = 10 * $GiB::bigint + 5,
+	used_bytes = $GiB, shared_users = 2, rate_limit = '1M/2M', idle_timeout_s = 120"
+mkv BADMAC pw-badmac
+mkv BSLASH pw-bs
+mkv BADMAC2 pw-badmac "mac_lock = true, locked_mac = 'AA:00:00:00:00:42', activated_at = now()"
 
 gen "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
 t_ok "gen-raddb.sh writes a raddb" test -f "$RADDB/sites-enabled/dynamic-clients"
@@ -108,7 +118,7 @@ for i in $(seq 1 50); do
 	grep -q "routers known as RADIUS clients" "$HS_SUITE_DIR/radiusd.log" && break
 	sleep 0.1
 done
-t_ok "the routers were loaded as clients" grep -q "3 routers known as RADIUS clients" \
+t_ok "the routers were loaded as clients" grep -q "4 routers known as RADIUS clients" \
 	"$HS_SUITE_DIR/radiusd.log"
 
 # --- accepts ----------------------------------------------------------------
@@ -136,6 +146,26 @@ t_like "$out" "Received Access-Accept" "CHAP with a CHAP-Challenge attribute: ac
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "FREE", User-Password = "pw-free", Calling-Station-Id = "AA:00:00:00:00:04"')
 t_like "$out" "Received Access-Accept" "an unlimited voucher is accepted"
 t_fail "an unlimited voucher gets no limit attribute" grep -qE "Session-Timeout|Mikrotik-Total-Limit" <<<"$out"
+
+# The common case: an active voucher with a free slot, decided without a
+# durable write; its limits are what is left, the data split over two users.
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "ACTIVE2", User-Password = "pw-act", Calling-Station-Id = "AA:00:00:00:00:0A"')
+t_like "$out" "Received Access-Accept" "an active voucher with allowance left is accepted"
+t_is "$(attr "$out" Session-Timeout)" 6600 "  Session-Timeout: the time allowance left (7200 - 600), before its expiry"
+left=$(((10 * GiB + 5 - GiB) / 2))
+t_is "$(attr "$out" Mikrotik-Total-Limit-Gigawords)/$(attr "$out" Mikrotik-Total-Limit)" \
+	"$((left >> 32))/$((left & 0xffffffff))" "  data: what is left (9 GiB + 5) over its two users, in Gigawords and Total-Limit"
+t_is "$(attr "$out" Mikrotik-Rate-Limit)/$(attr "$out" Idle-Timeout)/$(attr "$out" Acct-Interim-Interval)" \
+	"1M/2M/120/300" "  the voucher's rate limit and idle timeout, the configured interim interval"
+t_is "$(own "SELECT count(*) FROM events WHERE type = 'voucher.activated' AND payload->>'code' = 'ACTIVE2'")" 0 \
+	"  and it is not activated again"
+
+# A device name that is not UTF-8 counts as absent: it neither fails the
+# request (nor the batch it is in) nor matches a MAC lock.
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "BADMAC", User-Password = "pw-badmac", Calling-Station-Id = "AA:00\377"')
+t_like "$out" "Received Access-Accept" "a Calling-Station-Id that is not UTF-8: accepted as one without a device"
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "BADMAC2", User-Password = "pw-badmac", Calling-Station-Id = "AA:00\377"')
+t_is "$(attr "$out" Reply-Message)" "This voucher is locked to another device" "  a MAC-locked voucher: rejected"
 
 # --- rejects ------------------------------------------------------------------
 
@@ -176,6 +206,9 @@ t_like "$out" "Received Access-Accept" "  with Message-Authenticator: accepted"
 out=$(auth 127.0.0.1 "$SECRET" <<<'User-Name = "FREE", User-Password = "pw-free"')
 t_like "$out" "No reply from server" "a static client that is no router in the database: no answer"
 
+out=$(auth 127.0.0.6 'back\slash\' <<<'User-Name = "BSLASH", User-Password = "pw-bs", Calling-Station-Id = "AA:00:00:00:00:06"')
+t_like "$out" "Received Access-Accept" "a router whose secret holds backslashes (one at the end) is a client with that secret"
+
 # A router added now is a client within the refresh interval (1 s here).
 own "INSERT INTO mikrotik_devices (tenant_id, name, ip_address, radius_secret)
      VALUES ('$TA', 'r5', '127.0.0.5', 'secret-r5')" >/dev/null
@@ -208,7 +241,16 @@ out=$(radclient -x -t 10 -r 3 -p 50 -f "$req" "127.0.0.1:$AUTH_PORT" auth secret
 echo "$out" >"$HS_SUITE_DIR/shared.out"
 t_is "$(grep -c 'Received Access-Accept' <<<"$out")" 1 "50 concurrent logins from 50 devices, shared_users = 1: one accept"
 t_is "$(grep -c 'Received Access-Reject' <<<"$out")" 49 "  and 49 rejects"
-t_is "$(vcol SHARED1 "activated_at IS NOT NULL")" t "  the voucher is activated once"
+t_is "$(own "SELECT count(*) FROM events WHERE type = 'voucher.activated' AND payload->>'code' = 'SHARED1'")" 1 \
+	"  the voucher is activated once"
+: >"$req"
+for i in $(seq 1 50); do
+	printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "SHARED1", User-Password = "pw-shared", Calling-Station-Id = "DD:00:00:00:00:%02X"\n\n' "$i" >>"$req"
+done
+out=$(radclient -x -t 10 -r 3 -p 50 -f "$req" "127.0.0.1:$AUTH_PORT" auth secret-r2 \
+	2>"$HS_SUITE_DIR/shared2.err")
+t_is "$(grep -c 'Received Access-Accept' <<<"$out")/$(grep -c 'Received Access-Reject' <<<"$out")" "0/50" \
+	"50 more concurrent logins from other devices while its one slot is reserved: none accepted"
 
 t_fail "no password appears in the server log" grep -qE "pw-pap|pw-chap|pw-free|pw-shared" \
 	"$HS_SUITE_DIR/radiusd.log"
