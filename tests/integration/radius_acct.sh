@@ -55,7 +55,10 @@ INSERT INTO mikrotik_devices (id, tenant_id, name, ip_address, radius_secret) VA
   ('$R2', '$TA', 'r2', '127.0.0.2', 'secret-r2');
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
 SELECT '$TA', c, 'pw', '$PA', 'UGX', 10 * $GiB::bigint, 100
-  FROM unnest(ARRAY['ACCT1', 'DELAY1', 'MANY', 'OUTAGE', 'POISON', 'RAWV', 'LONGID']) AS c;
+  FROM unnest(ARRAY['ACCT1', 'DELAY1', 'MANY', 'OUTAGE', 'POISON', 'RAWV', 'LONGID', 'ORDER1', 'LIVE',
+                    'LATE']) AS c;
+INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, time_limit_seconds)
+VALUES ('$TA', 'QUOTA', 'pw', '$PA', 'UGX', 5000, NULL), ('$TA', 'TQ', 'pw', '$PA', 'UGX', NULL, 100);
 -- Unlimited, with a usage a 1 EiB counter takes past the bigint range: the
 -- database refuses such a record, which no check before it catches.
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, used_bytes)
@@ -102,6 +105,51 @@ out=$(acct 127.0.0.2 <<<"$interim")
 t_ok "a late Interim-Update after the Stop is acknowledged" answered "$out"
 t_is "$(scol s1 "(stopped_at IS NOT NULL) || '/' || input_octets")/$(vcol ACCT1 used_bytes)" \
 	"true/4294967796/4294968496" "  and neither reopens the session nor changes the counters"
+
+t_is "$(own "SELECT count(*) FILTER (WHERE type = 'session.started') || ' ' || count(*) FILTER (WHERE type = 'session.stopped')
+	FROM events WHERE payload->>'username' = 'ACCT1'")" "1 1" "one session.started and one session.stopped event"
+
+# Interim-Updates that arrive out of order: the later one's counters stay.
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "o-1", User-Name = "ORDER1"' >/dev/null
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "o-1", User-Name = "ORDER1", Acct-Input-Octets = 2000, Acct-Output-Octets = 20, Acct-Session-Time = 120')
+out2=$(acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "o-1", User-Name = "ORDER1", Acct-Input-Octets = 1000, Acct-Output-Octets = 10, Acct-Session-Time = 60')
+t_ok "two Interim-Updates out of order: both acknowledged" answered "$out$out2"
+t_is "$(scol o-1 "input_octets || '/' || output_octets || '/' || session_time")/$(vcol ORDER1 "used_bytes || '/' || used_seconds")" \
+	"2000/20/120/2020/120" "  the later counters stay, and the voucher counts them once"
+
+# --- a live session past its voucher's limits: a disconnect job, answered at once ------
+
+disc() { own "SELECT string_agg(concat_ws(',', s.acct_session_id, s.disconnect_reason, j.kind, j.status,
+	j.dedup_key = 'radius.disconnect:' || s.id), ' ' ORDER BY s.acct_session_id)
+	FROM radius_sessions s JOIN jobs j ON (j.payload->>'session_id')::uuid = s.id
+	WHERE s.username = '$1'"; }
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "q-1", User-Name = "QUOTA"' >/dev/null
+acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "q-1", User-Name = "QUOTA", Acct-Input-Octets = 3000, Acct-Output-Octets = 0, Acct-Session-Time = 60' >/dev/null
+t_is "$(disc QUOTA)" "" "within the data allowance: no disconnect"
+t0=$(date +%s%N)
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "q-1", User-Name = "QUOTA", Acct-Input-Octets = 4000, Acct-Output-Octets = 1500, Acct-Session-Time = 120')
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_ok "the Interim-Update that passes the data allowance is acknowledged (${ms} ms: no disconnect is awaited)" answered "$out"
+t_is "$(vcol QUOTA "status || '/' || used_bytes")" "used/5500" "  the voucher is used up, its usage exact"
+t_is "$(disc QUOTA)" "q-1,data_used,radius.disconnect,queued,t" "  one radius.disconnect job queued for the live session"
+t_is "$(own "SELECT count(*) FROM events WHERE type = 'voucher.exhausted' AND payload->>'code' = 'QUOTA'")" 1 \
+	"  and a voucher.exhausted event"
+
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "tq-1", User-Name = "TQ"' >/dev/null
+acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "tq-1", User-Name = "TQ", Acct-Input-Octets = 1, Acct-Output-Octets = 1, Acct-Session-Time = 101' >/dev/null
+t_is "$(disc TQ)" "tq-1,time_used,radius.disconnect,queued,t" "passing the time allowance queues the disconnect too"
+
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "live-1", User-Name = "LIVE"' >/dev/null
+own "UPDATE vouchers SET status = 'disabled' WHERE tenant_id = '$TA' AND code = 'LIVE'" >/dev/null
+acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "live-1", User-Name = "LIVE", Acct-Input-Octets = 1, Acct-Output-Octets = 1, Acct-Session-Time = 60' >/dev/null
+t_is "$(disc LIVE)" "live-1,disabled,radius.disconnect,queued,t" "a voucher disabled during a session: its next Interim-Update queues the disconnect"
+
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "late-1", User-Name = "LATE"' >/dev/null
+own "UPDATE vouchers SET activated_at = now() - interval '2 days', expires_at = now() - interval '1 minute'
+     WHERE tenant_id = '$TA' AND code = 'LATE'" >/dev/null
+acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "late-1", User-Name = "LATE", Acct-Input-Octets = 1, Acct-Output-Octets = 1, Acct-Session-Time = 60' >/dev/null
+t_is "$(disc LATE)/$(vcol LATE status)" "late-1,expired,radius.disconnect,queued,t/expired" \
+	"a voucher that expired during a session: its next Interim-Update queues the disconnect"
 
 # --- receive time -----------------------------------------------------------------
 

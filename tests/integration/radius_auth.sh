@@ -99,6 +99,10 @@ mkv ACTIVE2 pw-act "activated_at = now() - interval '1 hour', expires_at = now()
 	used_bytes = $GiB, shared_users = 2, rate_limit = '1M/2M', idle_timeout_s = 120"
 mkv BADMAC pw-badmac
 mkv BSLASH pw-bs
+mkv BOUND pw-bound "router_id = '$R3'"
+mkv REFUNDED pw "status = 'refunded'"
+mkv TIMEUSED pw "time_limit_seconds = 600, used_seconds = 600, activated_at = now()"
+mkv CODEONLY CODEONLY
 mkv BADMAC2 pw-badmac "mac_lock = true, locked_mac = 'AA:00:00:00:00:42', activated_at = now()"
 
 gen "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
@@ -132,6 +136,8 @@ t_is "$(attr "$out" Mikrotik-Rate-Limit)" "2M/4M" "PAP: the voucher's rate limit
 t_is "$(attr "$out" Idle-Timeout)" 300 "PAP: the voucher's idle timeout"
 t_is "$(attr "$out" Acct-Interim-Interval)" 300 "PAP: Acct-Interim-Interval from the configuration"
 t_is "$(vcol PAP6G "activated_at IS NOT NULL")" t "PAP: the first login activates the voucher"
+t_is "$(vcol PAP6G "extract(epoch FROM expires_at - activated_at)::bigint")" 86400 \
+	"  its expiry is the activation plus the voucher's validity"
 t_is "$(attr "$out" Reply-Message)" "voucher $(vcol PAP6G id)" "PAP: control:Hotspot-Voucher-Id names the voucher"
 
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "CHAPV", CHAP-Password = "pw-chap", Calling-Station-Id = "AA:00:00:00:00:02"')
@@ -188,6 +194,22 @@ out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "DATAUSED", User-Password = "pw"'
 t_is "$(attr "$out" Reply-Message)" "Data limit reached" "data used up: rejected with its message"
 out=$(auth 127.0.0.4 secret-r4 <<<'User-Name = "FREE", User-Password = "pw-free"')
 t_like "$out" "Received Access-Reject" "a voucher of another tenant is rejected"
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "REFUNDED", User-Password = "pw"')
+t_is "$(attr "$out" Reply-Message)" "This voucher has been refunded" "refunded: rejected with its message"
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "TIMEUSED", User-Password = "pw"')
+t_is "$(attr "$out" Reply-Message)" "Time limit reached" "time used up: rejected with its message"
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "BOUND", User-Password = "pw-bound"')
+t_is "$(attr "$out" Reply-Message)" "This voucher is not valid at this hotspot" \
+	"a voucher bound to another router of the tenant: rejected"
+out=$(auth 127.0.0.3 secret-r3 <<<'User-Name = "BOUND", User-Password = "pw-bound", Message-Authenticator = 0x00')
+t_like "$out" "Received Access-Accept" "  and accepted at its own router"
+t_is "$(own "SELECT string_agg(v.code || ':' || a.result || ':' || a.reason, ',' ORDER BY v.code, a.id)
+               FROM auth_log a JOIN vouchers v ON v.id = a.voucher_id
+              WHERE v.code IN ('BOUND', 'DATAUSED', 'DISABLED', 'EXPIRED', 'REFUNDED', 'TIMEUSED', 'WRONGPW')")" \
+	"BOUND:reject:wrong_router,BOUND:accept:accepted,DATAUSED:reject:data_used,DISABLED:reject:disabled,EXPIRED:reject:expired,REFUNDED:reject:refunded,TIMEUSED:reject:time_used,WRONGPW:reject:bad_password,WRONGPW:reject:bad_password" \
+	"every decision is in the auth log with its reason"
+out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "CODEONLY", User-Password = "CODEONLY", Calling-Station-Id = "AA:00:00:00:00:0C"')
+t_like "$out" "Received Access-Accept" "a code-only voucher (its password is its code) is accepted"
 
 # --- routers as clients ----------------------------------------------------------
 
