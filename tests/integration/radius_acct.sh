@@ -59,6 +59,8 @@ SELECT '$TA', c, 'pw', '$PA', 'UGX', 10 * $GiB::bigint, 100
                     'LATE']) AS c;
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, time_limit_seconds)
 VALUES ('$TA', 'QUOTA', 'pw', '$PA', 'UGX', 5000, NULL), ('$TA', 'TQ', 'pw', '$PA', 'UGX', NULL, 100);
+INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
+VALUES ('$TA', 'SPLIT', 'pw', '$PA', 'UGX', 1200, 3);
 -- Unlimited, with a usage a 1 EiB counter takes past the bigint range: the
 -- database refuses such a record, which no check before it catches.
 INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, used_bytes)
@@ -150,6 +152,32 @@ own "UPDATE vouchers SET activated_at = now() - interval '2 days', expires_at = 
 acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "late-1", User-Name = "LATE", Acct-Input-Octets = 1, Acct-Output-Octets = 1, Acct-Session-Time = 60' >/dev/null
 t_is "$(disc LATE)/$(vcol LATE status)" "late-1,expired,radius.disconnect,queued,t/expired" \
 	"a voucher that expired during a session: its next Interim-Update queues the disconnect"
+
+# --- a shared voucher's data: the live sessions together within it ---------------------
+# SPLIT: 1200 bytes for 3 devices. Each login is sent an equal share of what
+# is left once the other live sessions' unused grants are set aside.
+
+# login MAC: the Mikrotik-Total-Limit an Access-Request for SPLIT is sent.
+login() {
+	printf 'Packet-Src-IP-Address = 127.0.0.2, User-Name = "SPLIT", User-Password = "pw", Calling-Station-Id = "%s"\n' "$1" |
+		radclient -x -t 2 -r 1 "127.0.0.1:$AUTH_PORT" auth secret-r2 2>&1 |
+		sed -n 's/^[[:space:]]*Mikrotik-Total-Limit = //p'
+}
+t_is "$(login AA:00:00:00:05:01)" 400 "shared voucher: the first device gets a third (400)"
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "sp-a", User-Name = "SPLIT", Calling-Station-Id = "AA:00:00:00:05:01"' >/dev/null
+t_is "$(scol sp-a grant_bytes)" 400 "  its session keeps what it was sent"
+t_is "$(login AA:00:00:00:05:02)" 400 "  the second, while the first has used nothing: (1200 - 400) / 2"
+acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "sp-b", User-Name = "SPLIT", Calling-Station-Id = "AA:00:00:00:05:02"' >/dev/null
+acct 127.0.0.2 <<<'Acct-Status-Type = Stop, Acct-Session-Id = "sp-a", User-Name = "SPLIT", Calling-Station-Id = "AA:00:00:00:05:01", Acct-Input-Octets = 300, Acct-Output-Octets = 100, Acct-Session-Time = 60' >/dev/null
+t_is "$(vcol SPLIT used_bytes)" 400 "  the first uses its 400 and leaves"
+t_is "$(login AA:00:00:00:05:03)" 200 \
+	"  a third device: the 800 left less the second's unused 400, over 2 free slots (not 800 / 3)"
+t_is "$(login AA:00:00:00:05:04)" 200 "  a fourth: what the second and third may still use set aside"
+t_is "$(own "SELECT (SELECT sum(r.grant_bytes) FROM reservations r WHERE r.voucher_id = v.id)
+	+ (SELECT sum(s.grant_bytes - s.input_octets - s.output_octets) FROM radius_sessions s
+	    WHERE s.voucher_id = v.id AND s.stopped_at IS NULL)
+	FROM vouchers v WHERE v.code = 'SPLIT'")" 800 \
+	"  so what the live devices may still use adds up to the 800 left, never more"
 
 # --- receive time -----------------------------------------------------------------
 
