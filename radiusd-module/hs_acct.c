@@ -47,7 +47,7 @@ struct hs_acct {
 	hs_acct_rec *replay_recs; /* cfg.batch_max each */
 	hs_acct_result *replay_out;
 	PGconn *conn;
-	time_t down_until; /* no connect attempt before this */
+	long down_until; /* no connect attempt before this (hs_db_clock) */
 	int spool_fd;
 	off_t spool_size; /* bytes in the spool */
 	off_t replay_pos; /* bytes of it already in the database */
@@ -283,11 +283,11 @@ static bool hs_acct_connect(hs_acct *a)
 {
 	if (a->conn)
 		return true;
-	if (time(NULL) < a->down_until)
+	if (hs_db_clock() < a->down_until)
 		return false;
 	a->conn = hs_db_connect(&a->cfg.db);
 	if (!a->conn)
-		a->down_until = time(NULL) + 1;
+		a->down_until = hs_db_clock() + 1;
 	return a->conn != NULL;
 }
 
@@ -328,7 +328,7 @@ static hs_db_rc hs_acct_store(hs_acct *a, hs_acct_rec const *const *recs, hs_acc
 	if (rc == HS_DB_DOWN || rc == HS_DB_AGAIN) {
 		PQfinish(a->conn);
 		a->conn = NULL;
-		a->down_until = time(NULL) + 1;
+		a->down_until = hs_db_clock() + 1;
 	}
 out:
 	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++)
@@ -510,7 +510,7 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 
 		if (n < 0 || used == 0) {
 			ERROR("rlm_hotspot (%s): cannot read the accounting spool", a->cfg.db.name);
-			a->down_until = time(NULL) + 10;
+			a->down_until = hs_db_clock() + 10;
 			return;
 		}
 		for (i = 0; i < (unsigned)n; i++)
@@ -519,7 +519,7 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 		if (n > 0 && (hs_acct_store_all(a, ptrs, out, (unsigned)n, &done) != HS_DB_OK ||
 			      hs_replay_log(a, out, recs, (unsigned)n) < 0)) {
 			if (a->conn)
-				a->down_until = time(NULL) + 10;
+				a->down_until = hs_db_clock() + 10;
 			return;
 		}
 		a->replay_pos += (off_t)used;
@@ -540,7 +540,7 @@ static bool hs_acct_idle(void *ctx)
 
 	if (!hs_spool_pending(a))
 		return false;
-	if (time(NULL) >= a->down_until)
+	if (hs_db_clock() >= a->down_until)
 		hs_acct_replay(a, a->replay_buf, a->replay_recs, a->replay_out);
 	return hs_spool_pending(a);
 }

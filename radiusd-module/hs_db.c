@@ -100,6 +100,14 @@ static int hs_db_prepare(hs_db_config const *cfg, PGconn *conn)
 	return 0;
 }
 
+long hs_db_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
 PGconn *hs_db_connect(hs_db_config const *cfg)
 {
 	char port[16], timeout[16], options[64], user_timeout[32];

@@ -32,6 +32,12 @@ typedef enum hs_db_rc {
 	HS_DB_ERROR, /* the statement failed: repeating it cannot help */
 } hs_db_rc;
 
+/*
+ * Seconds on a clock that only moves forward, for retry back-offs: a wall
+ * clock set back would hold reconnection off for as long.
+ */
+long hs_db_clock(void);
+
 /* The module's prepared statements, prepared on every connection. */
 #define HS_STMT_AUTHORIZE_BATCH "hs_authorize_batch"
 #define HS_STMT_ACCOUNTING      "hs_accounting"
