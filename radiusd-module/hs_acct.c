@@ -30,6 +30,8 @@
 #define HS_ARRAY_MAX     (8u << 20) /* bytes per array literal */
 #define HS_REPLAY_READ   (256u << 10)
 #define HS_REPLAY_CHUNKS 8 /* batches replayed per turn, so new records are not held up */
+/* How long a batch waits for a connection under way (a local one takes a few ms). */
+#define HS_CONNECT_SLICE_MS 200
 
 typedef struct hs_acct_item {
 	hs_acct_rec const *rec;
@@ -47,7 +49,8 @@ struct hs_acct {
 	hs_acct_rec *replay_recs; /* cfg.batch_max each */
 	hs_acct_result *replay_out;
 	PGconn *conn;
-	long down_until; /* no connect attempt before this (hs_db_clock) */
+	hs_db_pending pending; /* a connection under way */
+	long down_until;       /* no connect attempt before this (hs_db_clock) */
 	int spool_fd;
 	off_t spool_size; /* bytes in the spool */
 	off_t replay_pos; /* bytes of it already in the database */
@@ -278,17 +281,28 @@ static hs_db_rc hs_acct_call(hs_acct *a, hs_acct_arrays const *x, hs_acct_result
 	return rc;
 }
 
-/* A connection for the writer, unless the database failed within the second. */
+/*
+ * A connection for the writer, unless the database failed within the
+ * second. It is made a slice at a time: while the database does not answer,
+ * each batch waits HS_CONNECT_SLICE_MS at most and then goes to the spool,
+ * instead of waiting out the connect timeout with its routers unanswered.
+ */
 static bool hs_acct_connect(hs_acct *a)
 {
 	if (a->conn)
 		return true;
-	if (hs_db_clock() < a->down_until)
+	if (!a->pending.conn && hs_db_clock() < a->down_until)
 		return false;
-	a->conn = hs_db_connect(&a->cfg.db);
-	if (!a->conn)
-		a->down_until = hs_db_clock() + 1;
-	return a->conn != NULL;
+	switch (hs_db_connect_step(&a->cfg.db, &a->pending, HS_CONNECT_SLICE_MS, &a->conn)) {
+	case HS_DB_MADE:
+		return true;
+	case HS_DB_WAITING:
+		return false;
+	case HS_DB_FAILED:
+		break;
+	}
+	a->down_until = hs_db_clock() + 1;
+	return false;
 }
 
 /*
@@ -604,6 +618,7 @@ void hs_acct_free(hs_acct *a)
 		return;
 	/* Answers what is queued (not stored: the routers resend it). */
 	hs_batch_free(a->q);
+	hs_db_pending_drop(&a->pending);
 	PQfinish(a->conn);
 	if (a->spool_fd >= 0)
 		close(a->spool_fd);

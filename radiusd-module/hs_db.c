@@ -7,6 +7,8 @@
 #include "hs_db.h"
 #include "hs_logic.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,21 +104,26 @@ static int hs_db_prepare(hs_db_config const *cfg, PGconn *conn)
 
 long hs_db_clock(void)
 {
+	return hs_db_clock_ms() / 1000;
+}
+
+long hs_db_clock_ms(void)
+{
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec;
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-PGconn *hs_db_connect(hs_db_config const *cfg)
+/* Starts a connection without waiting for it; NULL after logging. */
+static PGconn *hs_db_start(hs_db_config const *cfg)
 {
-	char port[16], timeout[16], options[64], user_timeout[32];
+	char port[16], options[64], user_timeout[32];
 	char const *keys[] = {"host",
 			      "port",
 			      "dbname",
 			      "user",
 			      "password",
-			      "connect_timeout",
 			      "application_name",
 			      "options",
 			      "client_encoding",
@@ -130,7 +137,6 @@ PGconn *hs_db_connect(hs_db_config const *cfg)
 	PGconn *conn;
 
 	snprintf(port, sizeof(port), "%u", cfg->port);
-	snprintf(timeout, sizeof(timeout), "%u", cfg->connect_timeout);
 	snprintf(options, sizeof(options), "-c statement_timeout=%u", cfg->query_timeout * 1000);
 	snprintf(user_timeout, sizeof(user_timeout), "%u", cfg->query_timeout * 1000);
 	vals[0] = cfg->server;
@@ -138,27 +144,94 @@ PGconn *hs_db_connect(hs_db_config const *cfg)
 	vals[2] = cfg->database;
 	vals[3] = cfg->login;
 	vals[4] = cfg->password;
-	vals[5] = timeout;
-	vals[6] = "rlm_hotspot";
-	vals[7] = options;
-	vals[8] = "UTF8";
-	vals[9] = "1";
-	vals[10] = "10";
-	vals[11] = "5";
-	vals[12] = "3";
-	vals[13] = user_timeout;
-	vals[14] = NULL;
+	vals[5] = "rlm_hotspot";
+	vals[6] = options;
+	vals[7] = "UTF8";
+	vals[8] = "1";
+	vals[9] = "10";
+	vals[10] = "5";
+	vals[11] = "3";
+	vals[12] = user_timeout;
+	vals[13] = NULL;
 
-	conn = PQconnectdbParams(keys, vals, 0);
-	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+	conn = PQconnectStartParams(keys, vals, 0);
+	if (!conn || PQstatus(conn) == CONNECTION_BAD) {
 		hs_db_log_connect(cfg, conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		return NULL;
 	}
-	if (hs_db_prepare(cfg, conn) < 0) {
-		PQfinish(conn);
-		return NULL;
+	return conn;
+}
+
+void hs_db_pending_drop(hs_db_pending *p)
+{
+	PQfinish(p->conn);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Waits until the socket is ready for what libpq wants, until_ms at most. */
+static bool hs_db_wait(hs_db_pending const *p, long until_ms)
+{
+	struct pollfd pfd = {.fd = PQsocket(p->conn),
+			     .events = p->wants == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+	long left = until_ms - hs_db_clock_ms();
+	int n;
+
+	if (pfd.fd < 0)
+		return true; /* libpq decides at its next step */
+	do {
+		n = poll(&pfd, 1, left > 0 ? (int)left : 0);
+	} while (n < 0 && errno == EINTR);
+	return n != 0;
+}
+
+hs_db_progress hs_db_connect_step(hs_db_config const *cfg, hs_db_pending *p, int wait_ms,
+				  PGconn **out)
+{
+	long now = hs_db_clock_ms(), until;
+
+	if (!p->conn) {
+		p->conn = hs_db_start(cfg);
+		if (!p->conn)
+			return HS_DB_FAILED;
+		/* As libpq documents: the first step acts as if it wanted to write. */
+		p->wants = PGRES_POLLING_WRITING;
+		p->deadline_ms = now + (long)cfg->connect_timeout * 1000;
 	}
+	until = now + wait_ms < p->deadline_ms ? now + wait_ms : p->deadline_ms;
+	while (p->wants == PGRES_POLLING_READING || p->wants == PGRES_POLLING_WRITING) {
+		if (!hs_db_wait(p, until)) {
+			if (hs_db_clock_ms() < p->deadline_ms)
+				return HS_DB_WAITING;
+			hs_db_log_connect(cfg, "timeout expired");
+			hs_db_pending_drop(p);
+			return HS_DB_FAILED;
+		}
+		p->wants = PQconnectPoll(p->conn);
+	}
+	if (p->wants != PGRES_POLLING_OK) {
+		hs_db_log_connect(cfg, PQerrorMessage(p->conn));
+		hs_db_pending_drop(p);
+		return HS_DB_FAILED;
+	}
+	if (hs_db_prepare(cfg, p->conn) < 0) {
+		hs_db_pending_drop(p);
+		return HS_DB_FAILED;
+	}
+	*out = p->conn;
+	memset(p, 0, sizeof(*p));
+	return HS_DB_MADE;
+}
+
+PGconn *hs_db_connect(hs_db_config const *cfg)
+{
+	hs_db_pending p = {0};
+	PGconn *conn = NULL;
+
+	/* The deadline bounds it: connect_timeout, as libpq's own connect would. */
+	while (hs_db_connect_step(cfg, &p, (int)cfg->connect_timeout * 1000, &conn) ==
+	       HS_DB_WAITING)
+		;
 	return conn;
 }
 

@@ -38,6 +38,9 @@ typedef enum hs_db_rc {
  */
 long hs_db_clock(void);
 
+/* The same clock in milliseconds. */
+long hs_db_clock_ms(void);
+
 /* The module's prepared statements, prepared on every connection. */
 #define HS_STMT_AUTHORIZE_BATCH "hs_authorize_batch"
 #define HS_STMT_ACCOUNTING      "hs_accounting"
@@ -54,6 +57,34 @@ long hs_db_clock(void);
  * logging why (never the password).
  */
 PGconn *hs_db_connect(hs_db_config const *cfg) HS_DB_WARN_UNUSED;
+
+/*
+ * A connection made a slice at a time, for a thread that has other work
+ * while the database does not answer (a server that accepts and then
+ * stays silent would hold a plain connect for the whole connect_timeout).
+ * Zeroed: none under way.
+ */
+typedef struct hs_db_pending {
+	PGconn *conn;
+	PostgresPollingStatusType wants; /* what libpq waits for before its next step */
+	long deadline_ms;                /* hs_db_clock_ms(): connect_timeout from the start */
+} hs_db_pending;
+
+typedef enum hs_db_progress {
+	HS_DB_MADE,    /* *out holds the connection, statements prepared */
+	HS_DB_WAITING, /* still under way: call again */
+	HS_DB_FAILED,  /* logged; nothing under way any more */
+} hs_db_progress;
+
+/*
+ * Starts a connection when none is under way, then advances it for at most
+ * wait_ms; once made, prepares the statements and moves it to *out.
+ */
+hs_db_progress hs_db_connect_step(hs_db_config const *cfg, hs_db_pending *p, int wait_ms,
+				  PGconn **out) __attribute__((nonnull));
+
+/* Abandons a connection under way. */
+void hs_db_pending_drop(hs_db_pending *p) __attribute__((nonnull));
 
 /*
  * Classifies the outcome of a statement: res may be NULL (libpq returns

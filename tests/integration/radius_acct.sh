@@ -335,4 +335,48 @@ t_is "$(scol o1 "stopped_at IS NOT NULL")/$(stat -c %s "$SPOOL")" "t/0" "  not t
 t_ok "freeradius still runs" hs_running radiusd
 hs_kill radiusd
 t_is "$?" 0 "freeradius exits 0 on SIGTERM"
+
+# --- a database that accepts connections and never answers ----------------------------
+# A connect there takes the whole connect timeout (3 s here). Accounting does
+# not wait it out: each record is acknowledged from the spool well within a
+# router's retry timeout (1 s here, radclient -t 1 -r 1), while the connection
+# is tried in the background.
+BH_PORT=$(hs_free_port tcp)
+hs_spawn blackhole python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    held.append(s.accept()[0])  # accepted, never answered
+' "$BH_PORT"
+hs_wait_port "$BH_PORT" tcp 10
+RADDB3=$HS_SUITE_DIR/raddb-silent
+env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" RADIUS_CLIENT_SECRET="$SECRET" \
+	RADIUS_LOG_DESTINATION=stdout RADIUS_REJECT_DELAY=0 RADIUS_CLIENTS_REFRESH=1 \
+	HS_MODULE_DIR="$HS_BUILD" DB_HOST=127.0.0.1 DB_PORT="$BH_PORT" DB_DATABASE="$DB" \
+	DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="$HS_PW_RADIUS" DB_CONNECT_TIMEOUT=3 \
+	bash "$GEN" "$RADDB3" >>"$HS_SUITE_DIR/gen.log" 2>&1
+# The routers, as the cache holds them from the server before.
+cp "$RADDB/var/hotspot-clients.cache" "$RADDB3/var/"
+hs_spawn radiusd-silent freeradius -f -l stdout -d "$RADDB3"
+hs_wait_udp "$ACCT_PORT" 15
+n_ok=0
+t0=$(date +%s%N)
+for i in 1 2 3 4 5 6; do
+	out=$(printf 'Packet-Src-IP-Address = 127.0.0.2, Acct-Status-Type = Interim-Update, Acct-Session-Id = "bh%d", User-Name = "ACCT1", Acct-Input-Octets = 1, Acct-Output-Octets = 1, Acct-Session-Time = 1\n' "$i" |
+		radclient -x -t 1 -r 1 "127.0.0.1:$ACCT_PORT" acct secret-r2 2>&1)
+	answered "$out" && n_ok=$((n_ok + 1))
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_is "$n_ok" 6 "a database that never answers: 6 records one after the other, each acknowledged within 1 s (${ms} ms in all)"
+t_is "$(wc -l <"$RADDB3/var/hotspot-accounting.spool")" 6 "  all 6 in the spool"
+t_ok "  the connect that timed out is logged" grep -q "cannot connect to the database: timeout expired" \
+	"$HS_SUITE_DIR/radiusd-silent.log"
+t_ok "freeradius still runs" hs_running radiusd-silent
+hs_kill radiusd-silent
+t_is "$?" 0 "freeradius exits 0 on SIGTERM"
+hs_kill blackhole
 t_done
