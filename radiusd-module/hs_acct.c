@@ -76,28 +76,31 @@ static void hs_spool_sync_dir(char const *path)
 
 /*
  * Cuts a record torn by a crash off the end of the spool: everything after
- * the last newline. Such a record was never acknowledged. Returns the new
- * size, or -1.
+ * the last newline, however far back (every acknowledged record ends with
+ * one, so nothing after it was). Returns the new size, or -1.
  */
 static off_t hs_spool_cut_torn(int fd, off_t size)
 {
 	char buf[HS_SPOOL_LINE_MAX];
-	off_t from = size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0;
-	ssize_t n;
+	off_t end = size;
 
-	if (size == 0)
-		return 0;
-	n = pread(fd, buf, (size_t)(size - from), from);
-	if (n != size - from)
-		return -1;
-	while (n > 0 && buf[n - 1] != '\n')
-		n--;
-	if (from + n == size)
+	while (end > 0) {
+		off_t from = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
+		ssize_t n = pread(fd, buf, (size_t)(end - from), from);
+
+		if (n != end - from)
+			return -1;
+		while (n > 0 && buf[n - 1] != '\n')
+			n--;
+		end = from + n;
+		if (n > 0)
+			break;
+	}
+	if (end == size)
 		return size;
-	/* No newline in the last line's reach: the tail is damaged beyond one record. */
-	if (ftruncate(fd, from + n) != 0 || fdatasync(fd) != 0)
+	if (ftruncate(fd, end) != 0 || fdatasync(fd) != 0)
 		return -1;
-	return from + n;
+	return end;
 }
 
 /* Opens the spool; returns 0, or -1 after logging. */
@@ -443,6 +446,13 @@ static int hs_replay_read(hs_acct *a, char *buf, hs_acct_rec *recs, unsigned max
 		else
 			n++;
 		off = (size_t)(nl - buf) + 1;
+	}
+	/* Not one line end in what is left to read: damage, skipped whole. */
+	if (off == 0 && got > 0) {
+		ERROR("rlm_hotspot (%s): %zd damaged bytes in the accounting spool at byte %" PRId64
+		      "; skipped",
+		      a->cfg.db.name, got, (int64_t)a->replay_pos);
+		off = (size_t)got;
 	}
 	*used = off;
 	return (int)n;

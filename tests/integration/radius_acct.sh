@@ -379,4 +379,21 @@ t_ok "freeradius still runs" hs_running radiusd-silent
 hs_kill radiusd-silent
 t_is "$?" 0 "freeradius exits 0 on SIGTERM"
 hs_kill blackhole
+
+# A spool whose end was torn far back (more than a record's length without a
+# line end): cut back to its last whole record at start, then replayed.
+SPOOL3=$RADDB3/var/hotspot-accounting.spool
+size0=$(stat -c %s "$SPOOL3")
+head -c 5000 /dev/zero | tr '\0' 'x' >>"$SPOOL3"
+sed -i "s/^\([[:space:]]*port[[:space:]]*=\).*/\1 $PGPORT/" "$RADDB3/mods-enabled/hotspot"
+hs_spawn radiusd-torn freeradius -f -l stdout -d "$RADDB3"
+hs_wait_udp "$ACCT_PORT" 15
+for i in $(seq 1 100); do
+	[ ! -s "$SPOOL3" ] && break
+	sleep 0.2
+done
+t_ok "a spool torn 5000 bytes from its end is cut back to its last whole record ($size0 bytes)" \
+	grep -q "the accounting spool holds $size0 bytes to replay" "$HS_SUITE_DIR/radiusd-torn.log"
+t_is "$(stat -c %s "$SPOOL3")" 0 "  and replayed, then emptied"
+hs_kill radiusd-torn
 t_done
