@@ -203,7 +203,9 @@ bool hs_acct_rec_storable(hs_acct_rec const *r)
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (!hs_utf8_text(text[i], strlen(text[i])))
 			return false;
-	return r->in_octets <= HS_OCTETS_STORABLE && r->out_octets <= HS_OCTETS_STORABLE;
+	/* A status or a time no record can have: the spool's lines cannot hold them either. */
+	return r->in_octets <= HS_OCTETS_STORABLE && r->out_octets <= HS_OCTETS_STORABLE &&
+	       r->status >= 0 && r->status <= 255 && r->at_sec >= 0;
 }
 
 /* The twelve array literals of one call. */

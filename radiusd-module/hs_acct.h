@@ -49,9 +49,10 @@ void hs_acct_free(hs_acct *a);
 
 /*
  * Whether the database can take the record as it is: every text field UTF-8
- * (as a PostgreSQL text value must be) and each counter at most
- * HS_OCTETS_STORABLE. One that is not would fail the whole statement, and so
- * the batch it came in: it is refused as malformed before it is queued.
+ * (as a PostgreSQL text value must be), each counter at most
+ * HS_OCTETS_STORABLE, a status of one octet and a receive time after 1970.
+ * One that is not would fail the whole statement (or could not be spooled):
+ * it is refused as malformed before it is queued.
  */
 bool hs_acct_rec_storable(hs_acct_rec const *rec) __attribute__((nonnull));
 

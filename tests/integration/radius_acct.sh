@@ -269,6 +269,11 @@ t_ok "  and the refused record is logged with its session" \
 	grep -q "refused the accounting record of session h1 from 127.0.0.2" "$HS_SUITE_DIR/radiusd.log"
 out=$(acct 127.0.0.2 <<<"${huge#Packet-Src-IP-Address = 127.0.0.2, }")
 t_fail "that record sent alone is not acknowledged (not stored)" answered "$out"
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = 300, Acct-Session-Id = "st300", User-Name = "POISON"')
+out2=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "delay-max", User-Name = "POISON", Acct-Delay-Time = 4294967295')
+t_ok "a status no record has: acknowledged as malformed" answered "$out"
+t_ok "an Acct-Delay-Time that puts the record before 1970: acknowledged as malformed" answered "$out2"
+t_is "$(own "SELECT count(*) FROM radius_sessions WHERE acct_session_id IN ('st300', 'delay-max')")" 0 "  nothing stored"
 
 out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "p-badmac", User-Name = "POISON", Calling-Station-Id = "AA:00\377"')
 t_ok "a Start whose Calling-Station-Id is not UTF-8 is acknowledged" answered "$out"
@@ -297,8 +302,10 @@ out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Start, Acct-Session-Id = "o1", User-
 t_ok "database down: a Start is acknowledged (spooled)" answered "$out"
 out=$(acct 127.0.0.2 <<<'Acct-Status-Type = Interim-Update, Acct-Session-Id = "o1", User-Name = "OUTAGE", Acct-Input-Octets = 7, Acct-Input-Gigawords = 2, Acct-Output-Octets = 3, Acct-Session-Time = 30')
 t_ok "database down: an Interim-Update is acknowledged (spooled)" answered "$out"
+out=$(acct 127.0.0.2 <<<'Acct-Status-Type = 300, Acct-Session-Id = "o-st300", User-Name = "OUTAGE"')
+t_ok "database down: a record with a status no record has is acknowledged as malformed" answered "$out"
 t_is "$(stat -c %a "$SPOOL")" 600 "the spool is mode 0600"
-t_is "$(wc -l <"$SPOOL")" 2 "the spool holds both records"
+t_is "$(wc -l <"$SPOOL")" 2 "the spool holds both records (not the malformed one)"
 t_fail "no voucher code's password is in the spool" grep -q "pw" "$SPOOL"
 out=$(acct 127.0.0.2 <<<"${huge#Packet-Src-IP-Address = 127.0.0.2, }")
 t_ok "database down: the record the database will refuse is acknowledged too (spooled)" answered "$out"
