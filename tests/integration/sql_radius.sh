@@ -637,6 +637,40 @@ got=$(rad "SELECT concat_ws('|', result, reason, reply_message)
 	     '$(q_arrays pw)'::text[], NULL::int[], NULL::bytea[], NULL::bytea[], '$(q_arrays mac)'::text[], 300)
 	ORDER BY n")
 t_is "$got" "$want" "hs_radius_authorize_batch: one call decides every case as the single call does"
+
+# The grant (0028), the same from the single function and from the batch's
+# shared read (the common case: activated, nothing stale): a voucher of 1200
+# bytes for 4 devices, 400 used, with one live session (sent 400, has used
+# 100, so it may still use 300), one live session with no grant recorded
+# (sets nothing aside) and one reservation (sent 100). A new device: busy 3
+# of 4, so (1200 - 400 - 300 - 0 - 100) / 1.
+for c in GS GB; do
+	mkv "$c" "activated_at = now() - interval '1 hour', expires_at = now() + interval '2 hours',
+		data_limit_bytes = 1200, used_bytes = 400, shared_users = 4, time_limit_seconds = 3600,
+		used_seconds = 600, rate_limit = '1M/2M', idle_timeout_s = 120"
+	own "INSERT INTO radius_sessions (tenant_id, voucher_id, router_id, username, acct_unique_id,
+	       acct_session_id, nas_ip, calling_station_id, started_at, last_update_at, input_octets,
+	       output_octets, grant_bytes)
+	     SELECT '$TA', v.id, '$RA1', v.code, 'u-' || v.code || k, 's-' || v.code || k, '$NAS1',
+	            'AA:00:00:00:0E:0' || k, now() - interval '10 minutes',
+	            now() - interval '1 minute',
+	            60, 40, CASE k WHEN 1 THEN 400 END
+	       FROM vouchers v, generate_series(1, 2) k WHERE v.code = '$c';
+	     INSERT INTO reservations (tenant_id, voucher_id, router_id, calling_station_id, expires_at, grant_bytes)
+	     SELECT '$TA', v.id, '$RA1', 'AA:00:00:00:0E:09', now() + interval '1 minute', 100
+	       FROM vouchers v WHERE v.code = '$c'" >/dev/null
+done
+t_is "$(rad "SELECT concat_ws('|', result, session_timeout, data_left, rate_limit, idle_timeout)
+	FROM hs_radius_authorize('$NAS1', 'GS', 'pw', NULL, NULL, NULL, 'AA:00:00:00:0E:05', 300)")|$(rad "
+	SELECT concat_ws('|', result, session_timeout, data_left, rate_limit, idle_timeout)
+	FROM hs_radius_authorize_batch('{$NAS1}'::inet[], '{GB}'::text[], '{pw}'::text[], NULL::int[],
+	     NULL::bytea[], NULL::bytea[], '{AA:00:00:00:0E:05}'::text[], 300)")" \
+	"accept|3000|400|1M/2M|120|accept|3000|400|1M/2M|120" \
+	"a shared voucher's grant: what is left less what the others may still use, the same from both functions"
+t_is "$(own "SELECT string_agg(v.code || ':' || r.grant_bytes, ' ' ORDER BY v.code)
+	FROM reservations r JOIN vouchers v ON v.id = r.voucher_id
+	WHERE v.code IN ('GS', 'GB') AND r.calling_station_id = 'AA:00:00:00:0E:05'")" "GB:400 GS:400" \
+	"  and each reserves what it sent"
 t_is "$(vcol QEXP status) $(vcol QDATA status) $(vcol QTIME status) $(vcol QOK1 "activated_at IS NOT NULL")" \
 	"expired used used t" "  and records what it observed, and activates on first use"
 t_is "$(own "SELECT count(*) FROM auth_log l JOIN vouchers v ON v.id = l.voucher_id WHERE v.code LIKE 'Q%'")" \
