@@ -299,6 +299,9 @@ static void *hs_batch_thread(void *arg)
 		n = hs_batch_take(b, taken);
 		if (b->cfg.by_rate)
 			hs_batch_rate_take(b, n, fell_short);
+		/* Left over (a full batch, or conflicts): another idle worker may take them now. */
+		if (b->count)
+			pthread_cond_signal(&b->arrived);
 		pthread_mutex_unlock(&b->lock);
 		for (i = 0; i < n; i++)
 			items[i] = taken[i]->item;
