@@ -259,6 +259,17 @@ t_is "$(rad "BEGIN; SELECT durable FROM hs_radius_authorize('$NAS1', 'ACT2', 'pw
 t_is "$(rad "BEGIN; SELECT durable FROM hs_radius_authorize('$NAS1', 'ACT2', 'bad', NULL, NULL, NULL, 'AA:00:00:00:01:02', 300);
 	SHOW synchronous_commit; COMMIT;" | tr '\n' ' ')" "f off " \
 	"a reject turns synchronous_commit off"
+# The batch the module calls: a first use among its requests makes its commit
+# durable (the caller's setting); a batch of soft state alone does not.
+mkv ACT3
+t_is "$(rad "BEGIN; SELECT count(*) FROM hs_radius_authorize_batch('{$NAS1,$NAS1}'::inet[], '{ACT3,ACT}'::text[],
+	'{pw,pw}'::text[], NULL::int[], NULL::bytea[], NULL::bytea[], '{AA:00:00:00:01:04,AA:00:00:00:01:01}'::text[], 300)
+	WHERE result = 'accept'; SHOW synchronous_commit; COMMIT; SHOW synchronous_commit;" | tr '\n' ' ')" "2 on on " \
+	"a batch with a first use commits durably (synchronous_commit stays on)"
+t_is "$(rad "BEGIN; SELECT count(*) FROM hs_radius_authorize_batch('{$NAS1,$NAS1}'::inet[], '{ACT3,ACT}'::text[],
+	'{pw,bad}'::text[], NULL::int[], NULL::bytea[], NULL::bytea[], '{AA:00:00:00:01:04,AA:00:00:00:01:01}'::text[], 300)
+	WHERE result = 'accept'; SHOW synchronous_commit; COMMIT; SHOW synchronous_commit;" | tr '\n' ' ')" "1 off on " \
+	"  one of soft state only (a later login, a reject) turns it off for its transaction only"
 
 # auto_activate: validity ran from the sale; the first login keeps expires_at.
 mkv AUTO "auto_activate = true, activated_at = now() - interval '1 hour', expires_at = now() + interval '100 seconds', time_limit_seconds = 7200"
