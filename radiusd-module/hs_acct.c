@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ struct hs_acct {
 	hs_acct_result *replay_out;
 	PGconn *conn;
 	hs_db_pending pending; /* a connection under way */
-	long down_until;       /* no connect attempt before this (hs_db_clock) */
+	long down_until_ms;    /* no connect attempt before this (hs_db_clock_ms) */
 	int spool_fd;
 	off_t spool_size; /* bytes in the spool */
 	off_t replay_pos; /* bytes of it already in the database */
@@ -195,11 +196,16 @@ static void hs_spool_append(hs_acct *a, hs_acct_item **items, unsigned n)
 
 /* --- the database ------------------------------------------------------------- */
 
-bool hs_acct_rec_storable(hs_acct_rec const *r)
+bool hs_acct_rec_storable(hs_acct_rec *r)
 {
-	char const *text[] = {r->nas, r->uid, r->sid, r->user, r->mac, r->framed, r->cause};
+	char const *text[] = {r->nas, r->uid, r->sid, r->user, r->framed, r->cause};
 	size_t i;
 
+	/* A device name that is not text names no device: absent, as at login. */
+	if (!hs_utf8_text(r->mac, strlen(r->mac))) {
+		r->mac[0] = '\0';
+		r->present &= ~(unsigned)HS_F_MAC;
+	}
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (!hs_utf8_text(text[i], strlen(text[i])))
 			return false;
@@ -296,7 +302,7 @@ static bool hs_acct_connect(hs_acct *a)
 {
 	if (a->conn)
 		return true;
-	if (!a->pending.conn && hs_db_clock() < a->down_until)
+	if (!a->pending.conn && hs_db_clock_ms() < a->down_until_ms)
 		return false;
 	switch (hs_db_connect_step(&a->cfg.db, &a->pending, HS_CONNECT_SLICE_MS, &a->conn)) {
 	case HS_DB_MADE:
@@ -306,7 +312,7 @@ static bool hs_acct_connect(hs_acct *a)
 	case HS_DB_FAILED:
 		break;
 	}
-	a->down_until = hs_db_clock() + 1;
+	a->down_until_ms = hs_db_clock_ms() + 1000;
 	return false;
 }
 
@@ -347,7 +353,7 @@ static hs_db_rc hs_acct_store(hs_acct *a, hs_acct_rec const *const *recs, hs_acc
 	if (rc == HS_DB_DOWN || rc == HS_DB_AGAIN) {
 		PQfinish(a->conn);
 		a->conn = NULL;
-		a->down_until = hs_db_clock() + 1;
+		a->down_until_ms = hs_db_clock_ms() + 1000;
 	}
 out:
 	for (i = 0; i < HS_ACCOUNTING_NPARAMS; i++)
@@ -365,26 +371,25 @@ static hs_db_rc hs_acct_store_all(hs_acct *a, hs_acct_rec const *const *recs, hs
 				  unsigned n, unsigned *done)
 {
 	hs_db_rc rc = hs_acct_store(a, recs, out, n);
-	unsigned i;
+	unsigned i, one;
 
-	*done = 0;
-	if (rc != HS_DB_ERROR) {
-		if (rc == HS_DB_OK)
-			*done = n;
+	*done = rc == HS_DB_OK ? n : 0;
+	if (rc != HS_DB_ERROR)
 		return rc;
+	if (n == 1) {
+		ERROR("rlm_hotspot (%s): the database refused the accounting record of session %s "
+		      "from %s (status %d)",
+		      a->cfg.db.name, recs[0]->sid, recs[0]->nas, recs[0]->status);
+		*done = 1;
+		return HS_DB_OK;
 	}
-	if (n > 1)
-		ERROR("rlm_hotspot (%s): the database refused a batch of %u accounting records; "
-		      "storing them one at a time",
-		      a->cfg.db.name, n);
+	ERROR("rlm_hotspot (%s): the database refused a batch of %u accounting records; storing "
+	      "them one at a time",
+	      a->cfg.db.name, n);
 	for (i = 0; i < n; i++) {
-		rc = n > 1 ? hs_acct_store(a, &recs[i], &out[i], 1) : HS_DB_ERROR;
-		if (rc != HS_DB_OK && rc != HS_DB_ERROR)
+		rc = hs_acct_store_all(a, &recs[i], &out[i], 1, &one);
+		if (rc != HS_DB_OK)
 			return rc;
-		if (rc == HS_DB_ERROR)
-			ERROR("rlm_hotspot (%s): the database refused the accounting record of "
-			      "session %s from %s (status %d)",
-			      a->cfg.db.name, recs[i]->sid, recs[i]->nas, recs[i]->status);
 		*done = i + 1;
 	}
 	return HS_DB_OK;
@@ -466,7 +471,7 @@ static int hs_replay_read(hs_acct *a, char *buf, hs_acct_rec *recs, unsigned max
  */
 static int hs_replay_reject(hs_acct const *a, hs_acct_rec const *rec)
 {
-	char path[4200], line[HS_SPOOL_LINE_MAX];
+	char path[PATH_MAX + sizeof(".rejected")], line[HS_SPOOL_LINE_MAX];
 	int len = hs_spool_encode(rec, line, sizeof(line)), fd = -1, rc = -1;
 
 	if (len > 0 &&
@@ -536,7 +541,7 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 
 		if (n < 0 || used == 0) {
 			ERROR("rlm_hotspot (%s): cannot read the accounting spool", a->cfg.db.name);
-			a->down_until = hs_db_clock() + 10;
+			a->down_until_ms = hs_db_clock_ms() + 10000;
 			return;
 		}
 		for (i = 0; i < (unsigned)n; i++)
@@ -545,7 +550,7 @@ static void hs_acct_replay(hs_acct *a, char *buf, hs_acct_rec *recs, hs_acct_res
 		if (n > 0 && (hs_acct_store_all(a, ptrs, out, (unsigned)n, &done) != HS_DB_OK ||
 			      hs_replay_log(a, out, recs, (unsigned)n) < 0)) {
 			if (a->conn)
-				a->down_until = hs_db_clock() + 10;
+				a->down_until_ms = hs_db_clock_ms() + 10000;
 			return;
 		}
 		a->replay_pos += (off_t)used;
@@ -566,7 +571,7 @@ static bool hs_acct_idle(void *ctx)
 
 	if (!hs_spool_pending(a))
 		return false;
-	if (hs_db_clock() >= a->down_until)
+	if (hs_db_clock_ms() >= a->down_until_ms)
 		hs_acct_replay(a, a->replay_buf, a->replay_recs, a->replay_out);
 	return hs_spool_pending(a);
 }

@@ -48,13 +48,14 @@ void hs_acct_free(hs_acct *a);
 #define HS_OCTETS_STORABLE (UINT64_C(1) << 60)
 
 /*
- * Whether the database can take the record as it is: every text field UTF-8
- * (as a PostgreSQL text value must be), each counter at most
- * HS_OCTETS_STORABLE, a status of one octet and a receive time after 1970.
- * One that is not would fail the whole statement (or could not be spooled):
- * it is refused as malformed before it is queued.
+ * Whether the database can take the record: every text field UTF-8 (as a
+ * PostgreSQL text value must be), each counter at most HS_OCTETS_STORABLE,
+ * a status of one octet and a receive time after 1970. One that is not
+ * would fail the whole statement (or could not be spooled): it is refused
+ * as malformed before it is queued. A Calling-Station-Id that is not UTF-8
+ * is dropped first (it counts as absent, as at login).
  */
-bool hs_acct_rec_storable(hs_acct_rec const *rec) __attribute__((nonnull));
+bool hs_acct_rec_storable(hs_acct_rec *rec) __attribute__((nonnull));
 
 /* Stores one record; blocks until it is durable or has failed. */
 hs_acct_result hs_acct_submit(hs_acct *a, hs_acct_rec const *rec) __attribute__((nonnull));

@@ -49,7 +49,7 @@ enum {
 
 typedef struct hs_auth_conn {
 	PGconn *conn;
-	long down_until; /* no connect attempt before this (hs_db_clock) */
+	long down_until_ms; /* no connect attempt before this (hs_db_clock_ms) */
 } hs_auth_conn;
 
 struct hs_auth {
@@ -145,11 +145,11 @@ static PGconn *hs_auth_conn_get(hs_auth *a, unsigned w)
 
 	if (c->conn)
 		return c->conn;
-	if (hs_db_clock() < c->down_until)
+	if (hs_db_clock_ms() < c->down_until_ms)
 		return NULL;
 	c->conn = hs_db_connect(&a->cfg.db);
 	if (!c->conn)
-		c->down_until = hs_db_clock() + 1;
+		c->down_until_ms = hs_db_clock_ms() + 1000;
 	return c->conn;
 }
 
@@ -201,7 +201,7 @@ static hs_db_rc hs_auth_send(hs_auth *a, unsigned w, char const *const *values, 
 		if (rc == HS_DB_DOWN) {
 			hs_auth_conn_drop(a, w);
 			if (!had_conn) {
-				a->conns[w].down_until = hs_db_clock() + 1;
+				a->conns[w].down_until_ms = hs_db_clock_ms() + 1000;
 				return rc;
 			}
 		}

@@ -102,11 +102,6 @@ static int hs_db_prepare(hs_db_config const *cfg, PGconn *conn)
 	return 0;
 }
 
-long hs_db_clock(void)
-{
-	return hs_db_clock_ms() / 1000;
-}
-
 long hs_db_clock_ms(void)
 {
 	struct timespec ts;

@@ -33,12 +33,9 @@ typedef enum hs_db_rc {
 } hs_db_rc;
 
 /*
- * Seconds on a clock that only moves forward, for retry back-offs: a wall
- * clock set back would hold reconnection off for as long.
+ * Milliseconds on a clock that only moves forward, for retry back-offs: a
+ * wall clock set back would hold reconnection off for as long.
  */
-long hs_db_clock(void);
-
-/* The same clock in milliseconds. */
 long hs_db_clock_ms(void);
 
 /* The module's prepared statements, prepared on every connection. */

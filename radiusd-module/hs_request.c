@@ -354,11 +354,6 @@ static void hs_rec_read(REQUEST *request, hs_acct_rec *rec)
 	hs_rec_str(request, PW_USER_NAME, rec->user, sizeof(rec->user), HS_F_USER, &rec->present);
 	hs_rec_str(request, PW_CALLING_STATION_ID, rec->mac, sizeof(rec->mac), HS_F_MAC,
 		   &rec->present);
-	/* As at login: a device name that is not text names no device. */
-	if (!hs_utf8_text(rec->mac, strlen(rec->mac))) {
-		rec->mac[0] = '\0';
-		rec->present &= ~(unsigned)HS_F_MAC;
-	}
 	hs_rec_uid(request, rec);
 	vp = hs_attr(request, PW_FRAMED_IP_ADDRESS);
 	if (vp && inet_ntop(AF_INET, &vp->vp_ipaddr, rec->framed, sizeof(rec->framed)))
