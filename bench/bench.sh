@@ -92,11 +92,15 @@ done
 WORK=$(mktemp -d /tmp/hsbench.XXXXXX)
 chmod 755 "$WORK"
 PG_UP=0
+FLOOR_PID=
+ANCHOR_WORK=
 cleanup() {
 	local rc=$?
 	set +e
 	[ -n "${HS_BENCH_KEEP:-}" ] && { echo "kept $WORK" >&2; exit $rc; }
+	[ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null
 	[ "$PG_UP" = 1 ] && pg_stop "$WORK/pg"
+	[ -n "$ANCHOR_WORK" ] && rm -rf "$ANCHOR_WORK"
 	rm -rf "$WORK"
 	exit $rc
 }
@@ -159,11 +163,13 @@ export HSB_WORK=$WORK HSB_ROOT=$ROOT HSB_AUTH_PORT=$AUTH_PORT HSB_ACCT_PORT=$ACC
 log "anchor run: stock, floor and rlm_hotspot side by side"
 set +e
 PATH=$ROOT/bench/shim:$PATH bash "$ANCHOR_DIR/anchor.sh" "${SIZE_ARGS[@]}" "${RUN_ARGS[@]}" \
-	--threads "$THREADS:$THREADS" --results "$WORK/anchor-results.txt" \
+	--threads "$THREADS:$THREADS" --results "$WORK/anchor-results.txt" --keep \
 	--target "127.0.0.1:$AUTH_PORT:$ACCT_PORT" --target-label hotspot --target-expect hotspot \
 	--target-cmd "exec bash '$ROOT/bench/target.sh' serve" "${EXTRA[@]}" 2>&1 | tee "$WORK/anchor.out" >&2
 anchor_rc=${PIPESTATUS[0]}
 set -e
+# Kept for its floor configuration (below); removed on exit.
+ANCHOR_WORK=$(sed -n 's/^anchor: kept \(\/tmp\/anchor\.[A-Za-z0-9]*\)$/\1/p' "$WORK/anchor.out" | tail -n 1)
 [ -s "$WORK/anchor-results.txt" ] || { tail -n 30 "$WORK/radiusd.log" 2>/dev/null; die "the anchor run failed (exit $anchor_rc)"; }
 
 # --- our correctness checks (the anchor's SQL checks are for the stock schema) ----------
@@ -198,9 +204,53 @@ for t in PROBE1 PROBE2; do
 		"$ol (Total-Limit=$((ol % 4294967296)) Gigawords=$((ol / 4294967296)))"
 done
 
+# --- the floor at our pace (bench/paced.py, bench/README.md) --------------------------------
+# The floor's CPU per request is read with its CPU saturated, where a request
+# costs least; ours runs at the database's pace. The floor is run once more
+# (the anchor's configuration, kept for this) at our median rate of each
+# workload, as many times as there were rounds.
+FLOOR_AUTH_PORT=29140 # anchor.sh's floor
+FLOOR_ACCT_PORT=29141
+PACED=$WORK/paced.txt
+: >"$PACED"
+hs_rate() { # workload -> our median requests/s in the anchor's summary
+	awk -v w="$1" '/^# summary over rounds/ {s = 1; next} /^#/ {s = 0} s && $1 == "hotspot" && $2 == w {print $4}' \
+		"$WORK/anchor-results.txt"
+}
+paced() { # kind port file rate [loops]
+	taskset -c 1 python3 "$ROOT/bench/paced.py" --radload "$ANCHOR_DIR/radload.py" --server "127.0.0.1:$2" \
+		--type "$1" --secret "$SECRET" --file "$WORK/ds/$3" --rate "$4" --loops "${5:-2}" --srv-pid "$FLOOR_PID"
+}
+if [ -d "$ANCHOR_WORK/raddb-floor" ]; then
+	log "the floor at our pace"
+	taskset -c 0 freeradius -f -l "$WORK/floor-radius.log" -d "$ANCHOR_WORK/raddb-floor" </dev/null >/dev/null 2>&1 &
+	FLOOR_PID=$!
+	for _ in $(seq 100); do
+		ss -H -lun "sport = :$FLOOR_ACCT_PORT" | grep -q . && break
+		sleep 0.1
+	done
+	rounds=$(sed -n 's/.*--repeat \([0-9]*\).*/\1/p' <<<"${RUN_ARGS[*]}")
+	for spec in "auth auth $FLOOR_AUTH_PORT auth.req" "acct-interim acct $FLOOR_ACCT_PORT acct_interim.req"; do
+		read -r w kind port file <<<"$spec"
+		rate=$(hs_rate "$w")
+		[ -n "$rate" ] || continue
+		paced "$kind" "$port" "$file" "$rate" 1 >/dev/null || log "paced warm-up of the floor ($w): requests lost"
+		for _ in $(seq "${rounds:-1}"); do
+			if out=$(paced "$kind" "$port" "$file" "$rate" | tail -n 1); then
+				echo "$w $out" >>"$PACED"
+			else
+				log "paced $w on the floor: requests lost (not counted)"
+			fi
+		done
+	done
+	kill "$FLOOR_PID"
+	wait "$FLOOR_PID" 2>/dev/null || true
+	FLOOR_PID=
+fi
+
 # --- ratios ----------------------------------------------------------------------------------
-python3 - "$WORK/anchor-results.txt" >"$WORK/ratios.md" <<'EOF'
-import re, sys
+python3 - "$WORK/anchor-results.txt" "$PACED" >"$WORK/ratios.md" <<'EOF'
+import os, re, statistics, sys
 rows, insum = {}, False
 for line in open(sys.argv[1]):
     if line.startswith("# summary over rounds"):
@@ -232,6 +282,27 @@ line("FreeRADIUS CPU: hotspot / floor", lambda w: g("hotspot", w, 1) / g("floor"
 line("FreeRADIUS CPU: hotspot / stock", lambda w: g("hotspot", w, 1) / g("stock", w, 1), "")
 line("FreeRADIUS+PostgreSQL CPU: hotspot / floor", lambda w: g("hotspot", w, 2) / g("floor", w, 2), "auth ≤ 4×, interim ≤ 5×")
 line("FreeRADIUS+PostgreSQL CPU: hotspot / stock", lambda w: g("hotspot", w, 2) / g("stock", w, 2), "")
+# The floor at our pace (bench/paced.py): median over its runs.
+paced = {}
+for l in open(sys.argv[2]):
+    f = l.split()
+    kv = dict(x.split("=") for x in f[1:])
+    us = int(kv["srv_ticks"]) * 1e6 / os.sysconf("SC_CLK_TCK") / int(kv["sent"])
+    paced.setdefault(f[0], []).append((float(kv["rate"]), us))
+if paced:
+    def p(w, i):
+        v = paced.get(w)
+        return statistics.median(x[i] for x in v) if v else float("nan")
+    print()
+    print("The floor at our pace (bench/paced.py: our median rate, %s run(s) each):" %
+          "/".join(str(len(paced.get(w, []))) for w in ("auth", "acct-interim")))
+    print()
+    print("| at our pace | Access-Request | Interim-Update | target |")
+    print("|---|---|---|---|")
+    print("| floor req/s (paced) | %.0f | %.0f | |" % (p("auth", 0), p("acct-interim", 0)))
+    print("| floor FreeRADIUS µs/req at that pace | %.1f | %.1f | |" % (p("auth", 1), p("acct-interim", 1)))
+    line("FreeRADIUS CPU: hotspot / floor at our pace", lambda w: g("hotspot", w, 1) / p(w, 1), "")
+    line("FreeRADIUS+PostgreSQL CPU: hotspot / floor at our pace", lambda w: g("hotspot", w, 2) / p(w, 1), "")
 EOF
 
 REPORT=$ROOT/build/bench/last-report.txt
