@@ -9,10 +9,10 @@
 # the database is unreachable, from a server that starts without it.
 set -u
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/radius.sh"
 
 DB=hs_radius_auth
 SO=$HS_BUILD/rlm_hotspot.so
-GEN=$HS_ROOT/radiusd-module/raddb/gen-raddb.sh
 RADDB=$HS_SUITE_DIR/raddb
 SECRET=local-secret-$RANDOM
 AUTH_PORT=$(hs_free_port udp)
@@ -27,39 +27,15 @@ R3=aaaaaaaa-0000-4000-8000-0000000000a3
 R4=bbbbbbbb-0000-4000-8000-0000000000b4
 GiB=1073741824
 
-own() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
-
 # mkv CODE PASSWORD [SET-CLAUSE]: a voucher of tenant A, then the changes.
 mkv() {
 	own "INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, validity_seconds)
 	     VALUES ('$TA', '$1', '$2', '$PA', 'UGX', 86400)" >/dev/null || return 1
 	[ -z "${3:-}" ] || own "UPDATE vouchers SET $3 WHERE tenant_id = '$TA' AND code = '$1'" >/dev/null
 }
-vcol() { own "SELECT $2 FROM vouchers WHERE tenant_id = '$TA' AND code = '$1'"; }
 
-gen() { # gen OUTDIR [VAR=value...]
-	local dir=$1
-	shift
-	env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" \
-		RADIUS_CLIENT_SECRET="$SECRET" RADIUS_LOG_DESTINATION=stdout \
-		RADIUS_REJECT_DELAY=0 RADIUS_CLIENTS_REFRESH=1 HS_MODULE_DIR="$HS_BUILD" \
-		DB_HOST=127.0.0.1 DB_PORT="$PGPORT" DB_DATABASE="$DB" \
-		DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="$HS_PW_RADIUS" \
-		"$@" bash "$GEN" "$dir"
-}
-
-# auth FROM SECRET [radclient options] < attributes: radclient -x output for
-# an Access-Request sent from address FROM.
-auth() {
-	local from=$1 secret=$2 attrs
-	shift 2
-	attrs=$(cat)
-	printf 'Packet-Src-IP-Address = %s, %s\n' "$from" "$attrs" |
-		radclient -x -t 2 -r 1 "$@" "127.0.0.1:$AUTH_PORT" auth "$secret" 2>&1 || true
-}
-
-# attr OUTPUT NAME: the value radclient printed for attribute NAME.
-attr() { sed -n "s/^[[:space:]]*$2 = //p" <<<"$1" | head -n1 | tr -d '"'; }
+# auth FROM SECRET [radclient options] < attributes: an Access-Request from address FROM.
+auth() { radsend "$1" auth "$2" -t 2 -r 1 "${@:3}"; }
 
 # --- fixtures ----------------------------------------------------------------
 

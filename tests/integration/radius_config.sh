@@ -7,9 +7,10 @@
 # cannot be reached (it answers nothing meanwhile).
 set -u
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/radius.sh"
 
+DB=hotspot_config # never created: no database answers here
 SO=$HS_BUILD/rlm_hotspot.so
-GEN=$HS_ROOT/radiusd-module/raddb/gen-raddb.sh
 RADDB=$HS_SUITE_DIR/raddb
 
 # Quotes, a dollar, braces, a backslash and a blank: what the generator
@@ -19,22 +20,10 @@ AUTH_PORT=$(hs_free_port udp)
 ACCT_PORT=$(hs_free_port udp)
 DEAD_PORT=$(hs_free_port tcp)
 
-gen() { # gen OUTDIR [VAR=value...]: a raddb for this suite's ports
-	local dir=$1
-	shift
-	env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" \
-		RADIUS_CLIENT_SECRET="$SECRET" RADIUS_LOG_DESTINATION=stdout \
-		RADIUS_REJECT_DELAY=0 HS_MODULE_DIR="$HS_BUILD" \
-		DB_HOST=127.0.0.1 DB_PORT="$DEAD_PORT" DB_CONNECT_TIMEOUT=1 DB_DATABASE=hotspot_config \
-		DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="pw'\\x" \
-		"$@" bash "$GEN" "$dir"
-}
-
-# radius PORT TYPE [radclient options] < attributes: the reply, as radclient -x prints it.
-radius() {
-	local port=$1 type=$2
-	shift 2
-	radclient -x "$@" "127.0.0.1:$port" "$type" "$SECRET" 2>&1 || true
+# dgen OUTDIR [VAR=value...]: gen's raddb, for a database that is not there
+# and a password with a quote and a backslash.
+dgen() {
+	gen "$1" DB_PORT="$DEAD_PORT" DB_CONNECT_TIMEOUT=1 DB_RADIUS_PASSWORD="pw'\\x" "${@:2}"
 }
 
 # --- the module itself ------------------------------------------------------
@@ -62,17 +51,17 @@ t_like "$out" "freeradius 3.2.1\+dfsg-4\+deb12u1 and libfreeradius-dev 3.2.1\+df
 
 # --- the generated configuration ---------------------------------------------
 
-t_ok "gen-raddb.sh writes a raddb" gen "$RADDB"
+t_ok "gen-raddb.sh writes a raddb" dgen "$RADDB"
 mode=$(stat -c %a "$RADDB/clients.conf" "$RADDB/mods-enabled/hotspot" | sort -u | tr '\n' ' ')
 t_is "$mode" "600 " "files holding secrets are mode 0600"
-t_fail "gen-raddb.sh refuses a port out of range" gen "$HS_SUITE_DIR/bad-port" RADIUS_AUTH_PORT=70000
-t_fail "gen-raddb.sh refuses a missing client secret" gen "$HS_SUITE_DIR/no-secret" RADIUS_CLIENT_SECRET=
+t_fail "gen-raddb.sh refuses a port out of range" dgen "$HS_SUITE_DIR/bad-port" RADIUS_AUTH_PORT=70000
+t_fail "gen-raddb.sh refuses a missing client secret" dgen "$HS_SUITE_DIR/no-secret" RADIUS_CLIENT_SECRET=
 t_fail "gen-raddb.sh refuses a password ending in a backslash" \
-	gen "$HS_SUITE_DIR/bad-pw" DB_RADIUS_PASSWORD='x\'
+	dgen "$HS_SUITE_DIR/bad-pw" DB_RADIUS_PASSWORD='x\'
 t_fail "gen-raddb.sh refuses a client lifetime over 60 s" \
-	gen "$HS_SUITE_DIR/bad-life" RADIUS_CLIENT_LIFETIME=61
+	dgen "$HS_SUITE_DIR/bad-life" RADIUS_CLIENT_LIFETIME=61
 t_fail "gen-raddb.sh refuses a relative spool path" \
-	gen "$HS_SUITE_DIR/bad-spool" RADIUS_SPOOL_FILE=spool
+	dgen "$HS_SUITE_DIR/bad-spool" RADIUS_SPOOL_FILE=spool
 t_ok "the generated raddb defines the routers as dynamic clients" \
 	grep -q "dynamic_clients = dynamic_clients" "$RADDB/clients.conf"
 t_ok "freeradius -C accepts the generated raddb" freeradius -C -d "$RADDB"
@@ -80,7 +69,7 @@ t_ok "freeradius -C accepts the generated raddb" freeradius -C -d "$RADDB"
 # A bad setting stops the server at start-up, and the message names it.
 bad_setting() { # bad_setting NAME VALUE: freeradius -C output with NAME = VALUE
 	local dir=$HS_SUITE_DIR/bad-$1
-	gen "$dir" >/dev/null 2>&1
+	dgen "$dir" >/dev/null 2>&1
 	sed -i "s|^\(\s*$1\s*=\).*|\1 $2|" "$dir/mods-enabled/hotspot"
 	freeradius -C -l stdout -d "$dir" 2>&1 && echo "ACCEPTED"
 }
@@ -107,7 +96,7 @@ t_like "$out" "database: longer than 63 bytes" "freeradius -C refuses a database
 
 # Without our dictionary the module refuses to start, naming the attribute.
 nodict=$HS_SUITE_DIR/no-dict
-gen "$nodict" >/dev/null 2>&1
+dgen "$nodict" >/dev/null 2>&1
 : >"$nodict/dictionary"
 out=$(freeradius -C -l stdout -d "$nodict" 2>&1 && echo ACCEPTED)
 t_like "$out" "attribute Hotspot-[A-Za-z-]+ is not in the dictionary" \
@@ -120,9 +109,9 @@ pid=${HS_PIDS[radiusd]}
 hs_wait_udp "$AUTH_PORT" 10 && hs_wait_udp "$ACCT_PORT" 5
 t_ok "freeradius listens on the auth and acct ports" port_in_use "$ACCT_PORT" udp
 
-out=$(radius "$AUTH_PORT" auth -t 2 -r 1 <<<'User-Name = "HSABC23456", User-Password = "secretpw"')
+out=$(radsend 127.0.0.1 auth "$SECRET" -t 2 -r 1 <<<'User-Name = "HSABC23456", User-Password = "secretpw"')
 t_like "$out" "No reply from server" "PAP: no answer while the database cannot be asked"
-out=$(radius "$AUTH_PORT" auth -t 2 -r 1 <<<'User-Name = "HSABC23456", CHAP-Password = "secretpw"')
+out=$(radsend 127.0.0.1 auth "$SECRET" -t 2 -r 1 <<<'User-Name = "HSABC23456", CHAP-Password = "secretpw"')
 t_like "$out" "No reply from server" "CHAP: no answer while the database cannot be asked"
 t_fail "no password appears in the server log" grep -q "secretpw" "$HS_SUITE_DIR/radiusd.log"
 t_ok "freeradius still runs" hs_running radiusd

@@ -9,6 +9,7 @@
 # edited, while it updates what nobody edited.
 set -u
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/radius.sh"
 
 DB=hs_radius_install
 STOCK=/etc/freeradius/3.0
@@ -22,22 +23,14 @@ TA=aaaaaaaa-0000-4000-8000-000000000001
 PA=aaaaaaaa-0000-4000-8000-0000000000a1
 R2=aaaaaaaa-0000-4000-8000-0000000000a2
 
-own() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
-
 # install [VAR=value...]: make install into the staging root, output in install.log.
 install_raddb() {
 	make -s -C "$HS_ROOT" install DESTDIR="$STAGE" RADDB=/etc/freeradius/3.0 "$@" \
 		>"$HS_SUITE_DIR/install.log" 2>&1
 }
 
-# radius TYPE FROM SECRET < attributes: radclient -x output for a packet from FROM.
-radius() {
-	local type=$1 from=$2 secret=$3 port=$AUTH_PORT attrs
-	[ "$type" = acct ] && port=$ACCT_PORT
-	attrs=$(cat)
-	printf 'Packet-Src-IP-Address = %s, %s\n' "$from" "$attrs" |
-		radclient -x -t 2 -r 1 "127.0.0.1:$port" "$type" "$secret" 2>&1 || true
-}
+# radius TYPE FROM SECRET < attributes: a request from address FROM.
+radius() { radsend "$2" "$1" "$3" -t 2 -r 1; }
 
 # signed FROM SECRET USER PASSWORD: sends an Access-Request signed with
 # Message-Authenticator (as RouterOS 7.15 and later do) from address FROM

@@ -9,9 +9,9 @@
 # exactly what was sent: no record lost, none applied twice.
 set -u
 source "$HS_ROOT/tests/lib/harness.sh"
+source "$HS_ROOT/tests/lib/radius.sh"
 
 DB=hs_radius_outage
-GEN=$HS_ROOT/radiusd-module/raddb/gen-raddb.sh
 RADDB=$HS_SUITE_DIR/raddb
 SPOOL=$RADDB/var/hotspot-accounting.spool
 LOG=$HS_SUITE_DIR/radiusd.log
@@ -26,10 +26,6 @@ R2=aaaaaaaa-0000-4000-8000-0000000000a2
 R3=aaaaaaaa-0000-4000-8000-0000000000a3
 GiB=1073741824
 G32=4294967296
-
-own() { hs_psql_as hs_owner "$DB" -At -c "$1"; }
-vcol() { own "SELECT $2 FROM vouchers WHERE tenant_id = '$TA' AND code = '$1'"; }
-scol() { own "SELECT $2 FROM radius_sessions WHERE acct_session_id = '$1'"; }
 
 # The shared PostgreSQL cluster is stopped for the outage tests: whatever
 # happens, it runs again when this suite ends, and no sender or server
@@ -79,21 +75,16 @@ radius_kill9() {
 	return 1
 }
 
-# send FROM auth|acct [radclient options] < attributes: radclient -x output.
+# send FROM auth|acct [radclient options] < attributes: a request from router
+# FROM (127.0.0.2 or 127.0.0.3), with its secret.
 send() {
-	local from=$1 kind=$2 attrs port=$ACCT_PORT secret=secret-r2
-	shift 2
-	[ "$kind" = auth ] && port=$AUTH_PORT
-	[ "$from" = 127.0.0.3 ] && secret="secret-r3"
-	attrs=$(cat)
-	printf 'Packet-Src-IP-Address = %s, %s\n' "$from" "$attrs" |
-		radclient -x -t 3 -r 5 "$@" "127.0.0.1:$port" "$kind" "$secret" 2>&1 || true
+	local secret=secret-r2
+	[ "$1" = 127.0.0.3 ] && secret="secret-r3"
+	radsend "$1" "$2" "$secret" -t 3 -r 5 "${@:3}"
 }
 login() { # login FROM CODE PASSWORD MAC
 	send "$1" auth <<<"User-Name = \"$2\", User-Password = \"$3\", Calling-Station-Id = \"$4\""
 }
-attr() { sed -n "s/^[[:space:]]*$2 = //p" <<<"$1" | head -n1 | tr -d '"'; }
-acked() { grep -q "Received Accounting-Response" <<<"$1"; }
 
 # wait_spool_empty [secs]: the spool exists and holds nothing.
 wait_spool_empty() {
@@ -217,11 +208,7 @@ own "INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data
        FROM unnest(ARRAY['ONV', 'ONV2', 'OFFV', 'STALE1', 'FRESH1']) AS c;" >/dev/null
 t_is "$(own "SELECT count(*) FROM vouchers")" 31 "fixtures: 31 vouchers"
 
-env RADIUS_AUTH_PORT="$AUTH_PORT" RADIUS_ACCT_PORT="$ACCT_PORT" RADIUS_CLIENT_SECRET="$SECRET" \
-	RADIUS_LOG_DESTINATION=stdout RADIUS_REJECT_DELAY=0 RADIUS_CLIENTS_REFRESH=1 \
-	RADIUS_INTERIM_INTERVAL=60 HS_MODULE_DIR="$HS_BUILD" DB_HOST=127.0.0.1 DB_PORT="$PGPORT" \
-	DB_DATABASE="$DB" DB_RADIUS_USERNAME=hs_radius DB_RADIUS_PASSWORD="$HS_PW_RADIUS" \
-	DB_CONNECT_TIMEOUT=1 bash "$GEN" "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
+gen "$RADDB" RADIUS_INTERIM_INTERVAL=60 DB_CONNECT_TIMEOUT=1 >"$HS_SUITE_DIR/gen.log" 2>&1
 t_ok "freeradius -C accepts the raddb" freeradius -C -d "$RADDB"
 radius_start radiusd
 t_ok "freeradius (threaded) listens" port_in_use "$ACCT_PORT" udp
@@ -440,9 +427,7 @@ wait_log() {
 # acct_from FROM SECRET STATUS SID USER [more attributes]: radclient -x output
 # (few retries: an unanswered packet is expected here).
 acct_from() {
-	printf 'Packet-Src-IP-Address = %s, Acct-Status-Type = %s, Acct-Session-Id = "%s", User-Name = "%s"%s\n' \
-		"$1" "$3" "$4" "$5" "${6:-}" |
-		radclient -x -t 2 -r 2 "127.0.0.1:$ACCT_PORT" acct "$2" 2>&1 || true
+	radsend "$1" acct "$2" -t 2 -r 2 <<<"Acct-Status-Type = $3, Acct-Session-Id = \"$4\", User-Name = \"$5\"${6:-}"
 }
 
 own "INSERT INTO vouchers (tenant_id, code, password, profile_id, currency, data_limit_bytes, shared_users)
