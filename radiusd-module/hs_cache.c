@@ -2,6 +2,7 @@
  * The routers cache file (see hs_cache.h).
  */
 #include "hs_cache.h"
+#include "hs_logic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,15 +133,6 @@ static long hs_field(hs_cursor *c, char term, char const **start)
 	return (long)(q - *start);
 }
 
-static int hs_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decodes a hex field of 2..2*max digits into dst; returns the bytes, or -1. */
 static long hs_unhex(char const *s, long n, void *dst, size_t max)
 {
@@ -150,11 +142,11 @@ static long hs_unhex(char const *s, long n, void *dst, size_t max)
 	if (n < 2 || n % 2 || (size_t)n / 2 > max)
 		return -1;
 	for (i = 0; i < n; i += 2) {
-		int hi = hs_hexval(s[i]), lo = hs_hexval(s[i + 1]);
+		int byte = hs_hex_byte(s + i, false);
 
-		if (hi < 0 || lo < 0)
+		if (byte < 0)
 			return -1;
-		d[i / 2] = (unsigned char)(hi << 4 | lo);
+		d[i / 2] = (unsigned char)byte;
 	}
 	return n / 2;
 }

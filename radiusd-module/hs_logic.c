@@ -325,13 +325,22 @@ out:
 	return rc;
 }
 
-static int hs_hexval(char c)
+/* The value of hex digit c, whose letters are from 'A' or 'a' (letter), or -1. */
+static int hs_hexval(char c, char letter)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
+	if (c >= letter && c <= letter + 5)
+		return c - letter + 10;
 	return -1;
+}
+
+int hs_hex_byte(char const *s, bool upper)
+{
+	char letter = upper ? 'A' : 'a';
+	int hi = hs_hexval(s[0], letter), lo = hi < 0 ? -1 : hs_hexval(s[1], letter);
+
+	return lo < 0 ? -1 : hi << 4 | lo;
 }
 
 /* Unescapes field f (length n) into dst; returns 0, 1 for "-" (absent), -1 if bad. */
@@ -347,15 +356,11 @@ static int hs_spool_get_str(char const *f, size_t n, char *dst, size_t size)
 		char c = f[i];
 
 		if (c == '%') {
-			int hi, lo;
+			int byte = i + 2 < n ? hs_hex_byte(f + i + 1, true) : -1;
 
-			if (i + 2 >= n)
+			if (byte < 0)
 				return -1;
-			hi = hs_hexval(f[i + 1]);
-			lo = hs_hexval(f[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = (char)(hi << 4 | lo);
+			c = (char)byte;
 			i += 2;
 		}
 		if (c == '\0' || o + 1 >= size)

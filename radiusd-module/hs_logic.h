@@ -72,6 +72,9 @@ int hs_format_utc(char *out, size_t size, int64_t sec, long usec) __attribute__(
 /* Writes v in decimal. Returns the length, or -1 when out does not hold it. */
 int hs_u64_text(char *out, size_t size, uint64_t v) __attribute__((nonnull));
 
+/* The byte two hex digits at s spell, their letters uppercase or lowercase (upper), or -1. */
+int hs_hex_byte(char const *s, bool upper) __attribute__((nonnull));
+
 /* --- reject reasons ------------------------------------------------------------ */
 
 /*

@@ -37,14 +37,8 @@ typedef struct hs_reply_attrs {
 typedef struct rlm_hotspot_t {
 	char const *name; /* instance name, for messages */
 
-	/* Settings (mods-available/hotspot). */
-	char const *server;
-	uint32_t port;
-	char const *database;
-	char const *login;
-	char const *password;
-	uint32_t connect_timeout;  /* seconds */
-	uint32_t query_timeout;    /* seconds */
+	/* Settings (mods-available/hotspot); db.name is set at start. */
+	hs_db_config db;           /* server, port, database, login, password, the timeouts */
 	uint32_t auth_workers;     /* Access-Request batchers, a connection each */
 	uint32_t auth_batch_size;  /* requests per call */
 	uint32_t auth_batch_wait;  /* microseconds a call waits for announced requests */
@@ -63,7 +57,6 @@ typedef struct rlm_hotspot_t {
 	uint32_t fail_table_size;
 
 	/* Runtime (none of it in a configuration check, freeradius -C). */
-	hs_db_config db;
 	hs_auth *auth;
 	hs_clients *clients;
 	hs_acct *acct;

@@ -35,7 +35,8 @@ ALL_TARGETS  += $(BUILD)/tests/unit/test_rlm_$(1)
 TEST_SUITES  += $(BUILD)/tests/unit/test_rlm_$(1)
 LINT_SOURCES += tests/unit/test_rlm_$(1).c
 
-$(BUILD)/san/radiusd-module/hs_$(1).o: radiusd-module/hs_$(1).c radiusd-module/hs_$(1).h | $$(DEPS_STAMP)
+$(BUILD)/san/radiusd-module/hs_$(1).o: radiusd-module/hs_$(1).c radiusd-module/hs_$(1).h \
+		$(foreach d,$(2),radiusd-module/hs_$(d).h) | $$(DEPS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
@@ -43,11 +44,15 @@ $(BUILD)/san/tests/unit/test_rlm_$(1).o: tests/unit/test_rlm_$(1).c radiusd-modu
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_BASE) $$(SAN_FLAGS) -c $$< -o $$@
 
-$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o
+$(BUILD)/tests/unit/test_rlm_$(1): $(BUILD)/san/tests/unit/test_rlm_$(1).o $(BUILD)/san/radiusd-module/hs_$(1).o \
+		$(foreach d,$(2),$(BUILD)/san/radiusd-module/hs_$(d).o)
 	@mkdir -p $$(@D)
 	$$(CC) $$(SAN_FLAGS) -o $$@ $$^ -lcmocka -lpthread -lm
 endef
-$(foreach t,logic cache batch,$(eval $(call rlm_unit_test,$(t))))
+# A test's second argument: what else its file links (hs_NAME.c each).
+$(eval $(call rlm_unit_test,logic))
+$(eval $(call rlm_unit_test,cache,logic))
+$(eval $(call rlm_unit_test,batch))
 
 # The server's version is read when compiling (not when make starts), since
 # "make" may be what installs the server.

@@ -37,16 +37,18 @@ _Static_assert(HS_FR_SERVER_VERSION == RADIUSD_VERSION,
 #include "hs_module.h"
 
 static CONF_PARSER const module_config[] = {
-	{"server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, server),
+	{"server", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, db.server),
 	 "127.0.0.1"},
-	{"port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, port), "5432"},
-	{"database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, database),
+	{"port", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, db.port), "5432"},
+	{"database", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, db.database),
 	 "hotspot"},
-	{"login", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, login),
+	{"login", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_NOT_EMPTY, rlm_hotspot_t, db.login),
 	 "hs_radius"},
-	{"password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_hotspot_t, password), ""},
-	{"connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, connect_timeout), "3"},
-	{"query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, query_timeout), "5"},
+	{"password", FR_CONF_OFFSET(PW_TYPE_STRING | PW_TYPE_SECRET, rlm_hotspot_t, db.password),
+	 ""},
+	{"connect_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, db.connect_timeout),
+	 "3"},
+	{"query_timeout", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, db.query_timeout), "5"},
 	{"auth_workers", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_workers), "2"},
 	{"auth_batch_size", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_batch_size), "64"},
 	{"auth_batch_wait", FR_CONF_OFFSET(PW_TYPE_INTEGER, rlm_hotspot_t, auth_batch_wait),
@@ -83,9 +85,9 @@ typedef struct hs_uint_range {
 } hs_uint_range;
 
 static hs_uint_range const uint_ranges[] = {
-	{"port", offsetof(rlm_hotspot_t, port), 1, 65535},
-	{"connect_timeout", offsetof(rlm_hotspot_t, connect_timeout), 1, 60},
-	{"query_timeout", offsetof(rlm_hotspot_t, query_timeout), 1, 60},
+	{"port", offsetof(rlm_hotspot_t, db.port), 1, 65535},
+	{"connect_timeout", offsetof(rlm_hotspot_t, db.connect_timeout), 1, 60},
+	{"query_timeout", offsetof(rlm_hotspot_t, db.query_timeout), 1, 60},
 	{"auth_workers", offsetof(rlm_hotspot_t, auth_workers), 1, 64},
 	{"auth_batch_size", offsetof(rlm_hotspot_t, auth_batch_size), 1, 1000},
 	{"auth_batch_wait", offsetof(rlm_hotspot_t, auth_batch_wait), 0, 100000},
@@ -113,10 +115,10 @@ typedef struct hs_str_limit {
 } hs_str_limit;
 
 static hs_str_limit const str_limits[] = {
-	{"server", offsetof(rlm_hotspot_t, server), 1024},
-	{"database", offsetof(rlm_hotspot_t, database), 63},
-	{"login", offsetof(rlm_hotspot_t, login), 63},
-	{"password", offsetof(rlm_hotspot_t, password), 1024},
+	{"server", offsetof(rlm_hotspot_t, db.server), 1024},
+	{"database", offsetof(rlm_hotspot_t, db.database), 63},
+	{"login", offsetof(rlm_hotspot_t, db.login), 63},
+	{"password", offsetof(rlm_hotspot_t, db.password), 1024},
 	{"spool_file", offsetof(rlm_hotspot_t, spool_file), 4096},
 	{"clients_cache_file", offsetof(rlm_hotspot_t, clients_cache_file), 4096},
 };
@@ -266,16 +268,7 @@ static int mod_start(rlm_hotspot_t *inst)
 	hs_acct_config acfg;
 	hs_auth_config aucfg;
 
-	inst->db = (hs_db_config){
-		.name = inst->name,
-		.server = inst->server,
-		.port = inst->port,
-		.database = inst->database,
-		.login = inst->login,
-		.password = inst->password,
-		.connect_timeout = inst->connect_timeout,
-		.query_timeout = inst->query_timeout,
-	};
+	inst->db.name = inst->name;
 	acfg = (hs_acct_config){
 		.db = inst->db,
 		.spool_file = inst->spool_file,
@@ -332,8 +325,8 @@ static int mod_instantiate(CONF_SECTION *conf, void *instance)
 	snprintf(inst->interim_text, sizeof(inst->interim_text), "%u", inst->interim_interval);
 
 	INFO("rlm_hotspot (%s): database %s@%s:%u/%s, connect timeout %us, interim interval %us",
-	     inst->name, inst->login, inst->server, inst->port, inst->database,
-	     inst->connect_timeout, inst->interim_interval);
+	     inst->name, inst->db.login, inst->db.server, inst->db.port, inst->db.database,
+	     inst->db.connect_timeout, inst->interim_interval);
 	if (check_config)
 		return 0;
 	return mod_start(inst);

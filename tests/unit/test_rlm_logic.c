@@ -114,6 +114,21 @@ static void test_u64_text(void **state)
 	assert_int_equal(hs_u64_text(out, 20, UINT64_MAX), -1); /* no room for the NUL */
 }
 
+/* Two hex digits, their letters in the case asked for. */
+static void test_hex_byte(void **state)
+{
+	(void)state;
+	assert_int_equal(hs_hex_byte("0A", true), 10);
+	assert_int_equal(hs_hex_byte("ff", false), 255);
+	assert_int_equal(hs_hex_byte("7F", true), 127);
+	assert_int_equal(hs_hex_byte("0a", true), -1);
+	assert_int_equal(hs_hex_byte("FF", false), -1);
+	assert_int_equal(hs_hex_byte("g0", false), -1);
+	assert_int_equal(hs_hex_byte("0G", true), -1);
+	assert_int_equal(hs_hex_byte("1", false), -1);
+	assert_int_equal(hs_hex_byte("", true), -1);
+}
+
 static void test_reasons(void **state)
 {
 	(void)state;
@@ -256,11 +271,17 @@ static void test_throttle_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_octets),          cmocka_unit_test(test_seconds32),
-		cmocka_unit_test(test_pgarr),           cmocka_unit_test(test_format_utc),
-		cmocka_unit_test(test_u64_text),        cmocka_unit_test(test_reasons),
-		cmocka_unit_test(test_spool_roundtrip), cmocka_unit_test(test_spool_damage),
-		cmocka_unit_test(test_throttle),        cmocka_unit_test(test_throttle_bounded),
+		cmocka_unit_test(test_octets),
+		cmocka_unit_test(test_seconds32),
+		cmocka_unit_test(test_pgarr),
+		cmocka_unit_test(test_format_utc),
+		cmocka_unit_test(test_u64_text),
+		cmocka_unit_test(test_hex_byte),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_spool_roundtrip),
+		cmocka_unit_test(test_spool_damage),
+		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_throttle_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
