@@ -97,10 +97,10 @@ ANCHOR_WORK=
 cleanup() {
 	local rc=$?
 	set +e
-	[ -n "${HS_BENCH_KEEP:-}" ] && { echo "kept $WORK" >&2; exit $rc; }
 	[ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null && wait "$FLOOR_PID" 2>/dev/null
-	[ "$PG_UP" = 1 ] && pg_stop "$WORK/pg"
 	[ -n "$ANCHOR_WORK" ] && rm -rf "$ANCHOR_WORK"
+	[ -n "${HS_BENCH_KEEP:-}" ] && { echo "kept $WORK" >&2; exit $rc; }
+	[ "$PG_UP" = 1 ] && pg_stop "$WORK/pg"
 	rm -rf "$WORK"
 	exit $rc
 }
