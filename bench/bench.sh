@@ -229,7 +229,7 @@ if [ -d "$ANCHOR_WORK/raddb-floor" ]; then
 		ss -H -lun "sport = :$FLOOR_ACCT_PORT" | grep -q . && break
 		sleep 0.1
 	done
-	rounds=$(sed -n 's/.*--repeat \([0-9]*\).*/\1/p' <<<"${RUN_ARGS[*]}")
+	rounds=$(sed -n 's/.*--repeat \([0-9]*\).*/\1/p' <<<"${RUN_ARGS[*]} ${EXTRA[*]}") # the last one given
 	for spec in "auth auth $FLOOR_AUTH_PORT auth.req" "acct-interim acct $FLOOR_ACCT_PORT acct_interim.req"; do
 		read -r w kind port file <<<"$spec"
 		rate=$(hs_rate "$w")
