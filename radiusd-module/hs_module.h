@@ -31,6 +31,7 @@ typedef struct hs_reply_attrs {
 	DICT_ATTR const *voucher_id;
 	DICT_ATTR const *auth_type;
 	DICT_ATTR const *reply_message;
+	DICT_ATTR const *reject_reason;
 	DICT_ATTR const *client_secret;
 } hs_reply_attrs;
 

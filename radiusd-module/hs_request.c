@@ -160,12 +160,10 @@ static int hs_auth_limits(rlm_hotspot_t const *inst, REQUEST *request, hs_auth_r
 static rlm_rcode_t hs_auth_reject(rlm_hotspot_t const *inst, REQUEST *request, char const *reason,
 				  char const *message)
 {
-	char value[16];
-
-	snprintf(value, sizeof(value), "%d", hs_reason_value(reason));
 	if (hs_add_str(request->reply, &request->reply->vps, inst->attrs.reply_message,
 		       message ? message : HS_MSG_INVALID) < 0 ||
-	    !pair_make_config("Hotspot-Reject-Reason", value, T_OP_SET))
+	    hs_add_u32(request, &request->config, inst->attrs.reject_reason,
+		       (uint32_t)hs_reason_value(reason)) < 0)
 		REDEBUG("cannot build the reject: %s", fr_strerror());
 	RDEBUG("rejected: %s", reason);
 	return RLM_MODULE_REJECT;

@@ -141,7 +141,7 @@ static struct {
 	{"Mikrotik-Rate-Limit", offsetof(hs_reply_attrs, rate_limit)},
 	{"Hotspot-Voucher-Id", offsetof(hs_reply_attrs, voucher_id)},
 	{"Hotspot-Tenant-Id", HS_NO_SLOT},
-	{"Hotspot-Reject-Reason", HS_NO_SLOT},
+	{"Hotspot-Reject-Reason", offsetof(hs_reply_attrs, reject_reason)},
 	{"Idle-Timeout", offsetof(hs_reply_attrs, idle_timeout)},
 	{"Auth-Type", offsetof(hs_reply_attrs, auth_type)},
 	{"Response-Packet-Type", HS_NO_SLOT},

@@ -83,10 +83,15 @@ mkv BADMAC2 pw-badmac "mac_lock = true, locked_mac = 'AA:00:00:00:00:42', activa
 
 gen "$RADDB" >"$HS_SUITE_DIR/gen.log" 2>&1
 t_ok "gen-raddb.sh writes a raddb" test -f "$RADDB/sites-enabled/dynamic-clients"
-# The accept's control:Hotspot-Voucher-Id, for policies: shown to the test
-# as a Reply-Message.
+# The accept's control:Hotspot-Voucher-Id and a reject's
+# control:Hotspot-Reject-Reason, for policies: shown to the test as a
+# Reply-Message (a reject's after the customer's).
 sed -i '0,/^\tpost-auth {/s//\tpost-auth {\n\t\tupdate reply {\n\t\t\tReply-Message := "voucher %{control:Hotspot-Voucher-Id}"\n\t\t}/' \
 	"$RADDB/sites-enabled/hotspot"
+sed -i 's/^\t\tPost-Auth-Type REJECT {/&\n\t\t\tupdate reply {\n\t\t\t\tReply-Message += "reason %{control:Hotspot-Reject-Reason}"\n\t\t\t}/' \
+	"$RADDB/sites-enabled/hotspot"
+# reason OUTPUT: the reject's control:Hotspot-Reject-Reason (its last Reply-Message).
+reason() { sed -n 's/^[[:space:]]*Reply-Message = "reason \(.*\)"$/\1/p' <<<"$1" | tail -n1; }
 t_ok "freeradius -C accepts it" freeradius -C -d "$RADDB"
 syms=$(nm -D --defined-only "$SO" | awk '{print $3}' | tr '\n' ' ')
 t_is "$syms" "rlm_hotspot " "rlm_hotspot is the only symbol the module exports"
@@ -154,6 +159,7 @@ t_is "$(attr "$out" Reply-Message)" "This voucher is locked to another device" "
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "WRONGPW", User-Password = "not-it", Calling-Station-Id = "AA:00:00:00:00:05"')
 t_like "$out" "Received Access-Reject" "a wrong password is rejected"
 t_is "$(attr "$out" Reply-Message)" "Invalid voucher code or password" "  with a message that names neither"
+t_is "$(reason "$out")" Wrong-Password "  control:Hotspot-Reject-Reason names the cause for policies"
 t_is "$(vcol WRONGPW "activated_at IS NULL")" t "a wrong password does not activate the voucher"
 t_is "$(own "SELECT count(*) FROM reservations r JOIN vouchers v ON v.id = r.voucher_id WHERE v.code = 'WRONGPW'")" 0 \
 	"a wrong password reserves nothing"
@@ -168,6 +174,7 @@ t_is "$(attr "$out" Reply-Message)" "Voucher expired on 2026-01-11 18:00" \
 	"expired: the message gives the date in the tenant's time zone"
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "DATAUSED", User-Password = "pw"')
 t_is "$(attr "$out" Reply-Message)" "Data limit reached" "data used up: rejected with its message"
+t_is "$(reason "$out")" Data-Exhausted "  control:Hotspot-Reject-Reason: Data-Exhausted"
 out=$(auth 127.0.0.4 secret-r4 <<<'User-Name = "FREE", User-Password = "pw-free"')
 t_like "$out" "Received Access-Reject" "a voucher of another tenant is rejected"
 out=$(auth 127.0.0.2 secret-r2 <<<'User-Name = "REFUNDED", User-Password = "pw"')
